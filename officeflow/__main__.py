@@ -1,0 +1,3 @@
+from officeflow.cli import main
+
+main()

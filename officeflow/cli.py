@@ -1,0 +1,191 @@
+"""Command line: each command loads the workspace and calls one core function.
+
+This is the one place that prints, configures logging and turns errors into exit codes:
+0 success, 1 a workbook was rejected / has errors, 2 usage or environment error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from officeflow import __version__
+from officeflow.errors import OfficeflowError
+from officeflow.findings import Finding, Severity, has_errors
+from officeflow.kinds import KINDS
+from officeflow.ledger import open_ledger
+from officeflow.pipeline import (
+    Result,
+    check_workbook,
+    export_register_from_ledger,
+    process_files,
+    word_template,
+)
+from officeflow.settings import CONFIG_FILE, Workspace, default_config_text, open_workspace
+from officeflow.workbook_template import write_template
+
+log = logging.getLogger("officeflow")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _workspace(ctx: click.Context) -> Workspace:
+    return open_workspace(Path(ctx.obj["workspace"]))
+
+
+def print_findings(file: str, findings: list[Finding]) -> None:
+    """`file › sheet!cell: message`, errors in red, warnings in yellow."""
+    for finding in findings:
+        colour = "red" if finding.severity is Severity.ERROR else "yellow"
+        label = "错误" if finding.severity is Severity.ERROR else "警告"
+        click.echo(f"{file} › {finding.located()}  " + click.style(f"[{label} {finding.code}]", fg=colour))
+
+
+class _Group(click.Group):
+    """Turns OfficeflowError into a message and exit 2; a traceback only with -v."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OfficeflowError as exc:
+            click.echo(click.style(f"错误 Error: {exc}", fg="red"), err=True)
+            sys.exit(2)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            if ctx.obj and ctx.obj.get("verbose"):
+                raise
+            click.echo(click.style(f"内部错误 Internal error: {type(exc).__name__}: {exc} "
+                                   "(run with -v for details)", fg="red"), err=True)
+            sys.exit(3)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="officeflow")
+@click.option("-w", "--workspace", type=click.Path(file_okay=False, path_type=Path),
+              default=lambda: os.environ.get("OFFICEFLOW_WORKSPACE", "."), show_default="$OFFICEFLOW_WORKSPACE or .",
+              help="Workspace folder (officeflow.toml, templates/, inbox/, outbox/).")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging and tracebacks.")
+@click.pass_context
+def main(ctx: click.Context, workspace: Path, verbose: bool) -> None:
+    """officeflow: validate process workbooks, issue controlled Word documents, keep the register."""
+    ctx.obj = {"workspace": workspace, "verbose": verbose}
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s")
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def init(ctx: click.Context, directory: Path | None) -> None:
+    """Create a workspace: default config, templates and empty folders."""
+    root = directory or Path(ctx.obj["workspace"])
+    for folder in ("inbox", "outbox", "templates"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    config = root / CONFIG_FILE
+    if not config.exists():
+        config.write_text(default_config_text(), encoding="utf-8")
+    workspace = open_workspace(root)
+    for kind in KINDS.values():
+        target = root / "templates" / kind.word_template
+        if not target.exists():
+            shutil.copyfile(word_template(workspace, kind.word_template), target)
+        sheet = root / "templates" / f"{kind.key}.xlsx"
+        if not sheet.exists():
+            write_template(kind, sheet)
+    click.echo(f"工作区已就绪 Workspace ready: {root.resolve()}")
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(sorted(KINDS)))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the workbook (default: <kind>.xlsx here).")
+def template(kind: str, output: Path | None) -> None:
+    """Write a blank template workbook for KIND (dropdowns, hints, an example)."""
+    target = output or Path(f"{kind}.xlsx")
+    write_template(KINDS[kind], target)
+    click.echo(f"模板已生成 Template written: {target}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print findings as a JSON list.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.pass_context
+def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool, strict: bool) -> None:
+    """Check workbooks and change nothing; exit 1 if any has an error."""
+    workspace = _workspace(ctx)
+    strict = strict or workspace.settings.strict
+    failed = False
+    report: list[dict[str, str]] = []
+    ledger = open_ledger(workspace.ledger_path)
+    try:
+        for path in files:
+            findings = check_workbook(path.read_bytes(), workspace, ledger, date.today()).findings
+            failed |= has_errors(findings, strict)
+            if as_json:
+                report.extend(f.as_dict(str(path)) for f in findings)
+            elif findings:
+                print_findings(path.name, findings)
+            else:
+                click.echo(f"{path.name} › 通过 OK")
+    finally:
+        ledger.close()
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def process(ctx: click.Context, files: tuple[Path, ...]) -> None:
+    """Run the pipeline on files now; exit 1 if any was rejected."""
+    workspace = _workspace(ctx)
+    ledger = open_ledger(workspace.ledger_path)
+    try:
+        outcomes = process_files(list(files), workspace, ledger)
+    finally:
+        ledger.close()
+    for outcome in outcomes:
+        if outcome.result is Result.ISSUED:
+            click.echo(click.style("已发布 issued", fg="green")
+                       + f"  {outcome.file} → {outcome.doc_id} {outcome.version} {outcome.status}"
+                       f"  {outcome.document}  ({outcome.milliseconds:.0f} ms)")
+            print_findings(outcome.file, outcome.findings)
+        elif outcome.result is Result.DUPLICATE:
+            click.echo(click.style("重复 duplicate", fg="yellow") + f"  {outcome.file}: {outcome.message}")
+        else:
+            click.echo(click.style("退回 rejected", fg="red") + f"  {outcome.file}")
+            print_findings(outcome.file, outcome.findings)
+    issued = sum(o.result is Result.ISSUED for o in outcomes)
+    rejected = sum(o.result is Result.REJECTED for o in outcomes)
+    click.echo(f"共 {len(outcomes)} 个文件：发布 {issued}，退回 {rejected}，"
+               f"重复 {len(outcomes) - issued - rejected}。台账 Register: {workspace.register_path}")
+    sys.exit(1 if rejected else 0)
+
+
+@main.group()
+def register() -> None:
+    """The master register spreadsheet."""
+
+
+@register.command("export")
+@click.pass_context
+def register_export(ctx: click.Context) -> None:
+    """Rewrite the register from the ledger (statuses as of today)."""
+    workspace = _workspace(ctx)
+    ledger = open_ledger(workspace.ledger_path)
+    try:
+        count = export_register_from_ledger(workspace, ledger)
+    finally:
+        ledger.close()
+    click.echo(f"台账已导出 Register exported: {workspace.register_path} ({count} 行 rows)")

@@ -1,0 +1,204 @@
+"""The ledger: SQLite (WAL) state of documents, versions, revision entries and events.
+
+It is the source of truth; the register spreadsheet is exported from it. The `Ledger`
+protocol is all the pipeline uses, so another database could back it later.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import socket
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Protocol
+
+from officeflow.records import DocumentHistory, RevisionEntry, VersionRecord
+from officeflow.versions import version_key
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS versions (
+    doc_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    kind_label TEXT NOT NULL,
+    name TEXT NOT NULL,
+    effective_date TEXT NOT NULL,
+    category TEXT NOT NULL,
+    department TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    approver TEXT NOT NULL,
+    document_path TEXT NOT NULL,
+    source_path TEXT NOT NULL,
+    manifest_path TEXT NOT NULL,
+    source_sha256 TEXT NOT NULL UNIQUE,
+    document_sha256 TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (doc_id, version)
+);
+CREATE TABLE IF NOT EXISTS revision_entries (
+    doc_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    date TEXT,
+    content TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    author TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    PRIMARY KEY (doc_id, version)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    event TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    file TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    host TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+"""
+
+
+def _actor() -> tuple[str, str]:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry in some containers
+        user = "unknown"
+    return user, socket.gethostname()
+
+
+@dataclass(frozen=True)
+class Event:
+    """One audit-trail entry: received, rejected, issued, superseded, exported…"""
+
+    event: str
+    doc_id: str = ""
+    version: str = ""
+    file: str = ""
+    sha256: str = ""
+    detail: str = ""
+    at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+
+
+class Ledger(Protocol):
+    def history(self, doc_id: str) -> DocumentHistory: ...
+    def find_source(self, sha256: str) -> VersionRecord | None: ...
+    def record_issue(self, record: VersionRecord, entries: Iterable[RevisionEntry],
+                     events: Iterable[Event]) -> None: ...
+    def add_events(self, events: Iterable[Event]) -> None: ...
+    def versions(self) -> list[VersionRecord]: ...
+    def close(self) -> None: ...
+
+
+def _record(row: sqlite3.Row) -> VersionRecord:
+    values = dict(row)
+    values["effective_date"] = date.fromisoformat(values["effective_date"])
+    values["received_at"] = datetime.fromisoformat(values["received_at"])
+    return VersionRecord(**values)
+
+
+class SqliteLedger:
+    """The ledger in one SQLite file; every write is one IMMEDIATE transaction."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+        self._actor = _actor()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front, so two processes serialise here.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def history(self, doc_id: str) -> DocumentHistory:
+        rows = self._db.execute("SELECT * FROM versions WHERE doc_id = ?", (doc_id,)).fetchall()
+        versions = sorted((_record(r) for r in rows), key=lambda v: version_key(v.version))
+        entries = {
+            r["version"]: RevisionEntry(r["version"], date.fromisoformat(r["date"]) if r["date"] else None,
+                                        r["content"], r["reason"], r["author"], r["reviewer"])
+            for r in self._db.execute("SELECT * FROM revision_entries WHERE doc_id = ?", (doc_id,))
+        }
+        return DocumentHistory(doc_id, versions, entries)
+
+    def find_source(self, sha256: str) -> VersionRecord | None:
+        row = self._db.execute("SELECT * FROM versions WHERE source_sha256 = ?", (sha256,)).fetchone()
+        return _record(row) if row else None
+
+    def record_issue(self, record: VersionRecord, entries: Iterable[RevisionEntry],
+                     events: Iterable[Event]) -> None:
+        """Store a new version, the revision entries not yet known, and its events, atomically."""
+        values = asdict(record)
+        values["effective_date"] = record.effective_date.isoformat()
+        values["received_at"] = record.received_at.isoformat(timespec="seconds")
+        columns = ", ".join(values)
+        marks = ", ".join(f":{k}" for k in values)
+        with self._write() as db:
+            # REPLACE: a re-run after a crash between archive and ledger writes the same row.
+            db.execute(f"INSERT OR REPLACE INTO versions ({columns}) VALUES ({marks})", values)
+            for entry in entries:
+                db.execute(
+                    "INSERT OR IGNORE INTO revision_entries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (record.doc_id, entry.version, entry.date.isoformat() if entry.date else None,
+                     entry.content, entry.reason, entry.author, entry.reviewer),
+                )
+            self._append(db, events)
+
+    def add_events(self, events: Iterable[Event]) -> None:
+        with self._write() as db:
+            self._append(db, events)
+
+    def _append(self, db: sqlite3.Connection, events: Iterable[Event]) -> None:
+        last = db.execute("SELECT hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
+        previous = last["hash"] if last else ""
+        user, host = self._actor
+        for event in events:
+            row = {"at": event.at.isoformat(timespec="seconds"), "event": event.event,
+                   "doc_id": event.doc_id, "version": event.version, "file": event.file,
+                   "sha256": event.sha256, "actor": user, "host": host, "detail": event.detail,
+                   "prev_hash": previous}
+            # Each event seals the one before it: editing any row breaks the chain.
+            row["hash"] = hashlib.sha256(
+                json.dumps(row, ensure_ascii=False, sort_keys=True).encode("utf-8")
+            ).hexdigest()
+            db.execute(f"INSERT INTO events ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                       tuple(row.values()))
+            previous = row["hash"]
+
+    def events(self, doc_id: str | None = None) -> list[dict[str, str]]:
+        query = "SELECT * FROM events" + (" WHERE doc_id = ?" if doc_id else "") + " ORDER BY id"
+        return [dict(r) for r in self._db.execute(query, (doc_id,) if doc_id else ())]
+
+    def versions(self) -> list[VersionRecord]:
+        rows = self._db.execute("SELECT * FROM versions ORDER BY doc_id").fetchall()
+        return sorted((_record(r) for r in rows), key=lambda v: (v.doc_id, version_key(v.version)))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def open_ledger(path: Path) -> SqliteLedger:
+    return SqliteLedger(path)

@@ -1,0 +1,274 @@
+"""Raw values → the kind's typed pydantic model, with a map back to each value's cell."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl.utils.datetime import from_excel
+from pydantic import BaseModel, ValidationError
+
+from officeflow.catalog import Field, FieldType, KindSpec
+from officeflow.findings import CellRef, Finding, error
+from officeflow.kinds.common import KIND_FIELD
+from officeflow.reader import RawDocument, RawValue
+from officeflow.text import clean_text, normalise_label, split_list
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
+# Excel serials of 1990-01-01 … 2099-12-31: a bare number outside is not a date.
+_SERIAL_RANGE = (32874, 73415)
+
+
+@dataclass
+class SourceMap:
+    """Where each value of the model came from, for locating findings."""
+
+    fields: dict[str, CellRef] = field(default_factory=dict)
+    tables: dict[str, CellRef] = field(default_factory=dict)  # the table's sheet (header row)
+    rows: dict[str, list[dict[str, CellRef]]] = field(default_factory=dict)
+    extra: dict[str, list[dict[str, CellRef]]] = field(default_factory=dict)
+    extra_headers: dict[str, dict[str, CellRef]] = field(default_factory=dict)
+    info_sheet: str = "基本信息"
+
+    def field(self, key: str) -> CellRef:
+        return self.fields.get(key, CellRef(self.info_sheet))
+
+    def table(self, key: str) -> CellRef | None:
+        return self.tables.get(key)
+
+    def cell(self, table: str, index: int, column: str) -> CellRef | None:
+        rows = self.rows.get(table, [])
+        if index < len(rows):
+            return rows[index].get(column) or self.tables.get(table)
+        return self.tables.get(table)
+
+    def extra_cell(self, table: str, index: int, header: str) -> CellRef | None:
+        rows = self.extra.get(table, [])
+        return rows[index].get(header) if index < len(rows) else None
+
+
+@dataclass
+class ParsedDocument:
+    """The typed document of one workbook plus where each value came from."""
+
+    kind: KindSpec
+    model: BaseModel
+    source: SourceMap
+    findings: list[Finding]
+
+    def value(self, key: str) -> Any:
+        return getattr(self.model, key)
+
+    def rows(self, table: str) -> list[BaseModel]:
+        return list(getattr(self.model, table))
+
+
+# ---------------------------------------------------------------- converters
+
+
+def _parse_date_text(text: str) -> date | None:
+    text = text.strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def convert(spec: Field, raw: RawValue, epoch: datetime | None = None) -> tuple[Any, Finding | None]:
+    """One cell's value as the field's Python type, or a located finding saying why not."""
+    value, where = raw.value, raw.where
+    if raw.is_formula:
+        return None, error("cell.formula",
+                           f"“{spec.label}”是公式，系统不计算公式：请直接输入值。", where)
+    if raw.is_blank:
+        return None, None
+    if isinstance(value, bool):
+        return None, error("cell.boolean", f"“{spec.label}”应为文字，不能是 TRUE/FALSE。", where)
+    if spec.type is FieldType.DATE:
+        return _convert_date(spec, value, where, epoch)
+    if isinstance(value, datetime | date):
+        if spec.type is FieldType.TEXT:
+            return value.strftime("%Y-%m-%d"), None
+        return None, error("cell.date-not-text",
+                           f"“{spec.label}”应为文字，单元格却是日期：请设为文本格式后重新输入。", where)
+    if isinstance(value, int | float):
+        return _convert_number(spec, value, where)
+    text = clean_text(str(value))
+    if spec.type is FieldType.LIST:
+        return split_list(text), None
+    if spec.type is FieldType.ENUM:
+        for choice in spec.choices:
+            if normalise_label(text) == normalise_label(choice):
+                return choice, None
+        return None, error("cell.choice",
+                           f"“{spec.label}”填写了“{text}”，应为以下之一：{'、'.join(spec.choices)}。",
+                           where)
+    return text, None
+
+
+def _convert_date(spec: Field, value: Any, where: CellRef, epoch: datetime | None) -> tuple[Any, Finding | None]:
+    if isinstance(value, datetime):
+        return value.date(), None
+    if isinstance(value, date):
+        return value, None
+    if isinstance(value, int | float) and _SERIAL_RANGE[0] <= value <= _SERIAL_RANGE[1]:
+        # Chinese built-in date formats read back as bare serial numbers (PITFALLS).
+        converted = from_excel(value, epoch) if epoch else from_excel(value)
+        return converted.date(), None
+    if isinstance(value, str):
+        parsed = _parse_date_text(clean_text(value))
+        if parsed is not None:
+            return parsed, None
+    return None, error("cell.date",
+                       f"“{spec.label}”不是有效日期（“{value}”），请填写 YYYY-MM-DD，如 2024-08-01。",
+                       where)
+
+
+def _convert_number(spec: Field, value: float, where: CellRef) -> tuple[Any, Finding | None]:
+    whole = isinstance(value, int) or float(value).is_integer()
+    if spec.type is FieldType.CODE and not whole:
+        # Excel turned `1.10` into 1.1: the typed text is lost, so we must not guess.
+        return None, error(
+            "cell.numeric-code",
+            f"“{spec.label}”被 Excel 存成了数字 {value:g}（如 1.10 会变成 1.1）："
+            "请把该单元格设为“文本”格式后重新输入。",
+            where,
+        )
+    text = str(int(value)) if whole else f"{value:g}"
+    if spec.type is FieldType.LIST:
+        return [text], None
+    if spec.type is FieldType.ENUM:
+        return None, error("cell.choice",
+                           f"“{spec.label}”应为以下之一：{'、'.join(spec.choices)}。", where)
+    return text, None
+
+
+# ---------------------------------------------------------------- building the model
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def parse_document(raw: RawDocument, epoch: datetime | None = None) -> ParsedDocument:
+    """Type every value, check presence, and build the kind's pydantic model."""
+    kind = raw.kind
+    findings = list(raw.findings)
+    source = SourceMap(info_sheet=raw.info_sheet)
+    values: dict[str, Any] = {}
+
+    for spec in kind.fields:
+        cell = raw.fields.get(spec.key)
+        if cell is None:
+            if spec.required:
+                findings.append(error("field.missing",
+                                      f"缺少字段“{spec.label}”：请在{raw.info_sheet}中补上该行。",
+                                      CellRef(raw.info_sheet)))
+            continue
+        source.fields[spec.key] = cell.where
+        if spec.key == KIND_FIELD.key:
+            values[spec.key] = kind.label  # the reader already matched it to this kind
+            continue
+        value, problem = convert(spec, cell, epoch)
+        if problem:
+            findings.append(problem)
+        elif _is_empty(value) and spec.required:
+            findings.append(error("field.required", f"“{spec.label}”为必填项，请填写。", cell.where))
+        if value is not None:
+            values[spec.key] = value
+
+    for table in kind.tables:
+        raw_table = raw.tables.get(table.key)
+        rows: list[dict[str, Any]] = []
+        source.rows[table.key] = []
+        source.extra[table.key] = []
+        if raw_table is None or raw_table.sheet is None:
+            values[table.key] = rows
+            continue
+        header_cell = f"A{raw_table.header_row}" if raw_table.header_row else ""
+        source.tables[table.key] = CellRef(raw_table.sheet, header_cell)
+        source.extra_headers[table.key] = {
+            text: CellRef(raw_table.sheet, f"{letter}{raw_table.header_row}")
+            for text, letter in raw_table.extra_columns.items()
+        }
+        for raw_row in raw_table.rows:
+            row_values: dict[str, Any] = {}
+            locations: dict[str, CellRef] = {}
+            for spec in table.columns:
+                letter = raw_table.columns.get(spec.key)
+                if letter is None:
+                    continue
+                locations[spec.key] = CellRef(raw_table.sheet, f"{letter}{raw_row.row}")
+                cell = raw_row.values[spec.key]
+                value, problem = convert(spec, cell, epoch)
+                if problem:
+                    findings.append(problem)
+                elif _is_empty(value) and spec.required:
+                    findings.append(error("cell.required",
+                                          f"“{spec.label}”为必填项，请填写。", cell.where))
+                if value is not None:
+                    row_values[spec.key] = value
+            if table.extra_columns is not None:
+                extra_spec = table.extra_columns
+                extra_values: dict[str, str] = {}
+                extra_locations: dict[str, CellRef] = {}
+                for header, cell in raw_row.extra.items():
+                    extra_locations[header] = cell.where
+                    value, problem = convert(extra_spec, cell, epoch)
+                    if problem:
+                        findings.append(problem)
+                    elif value:
+                        extra_values[header] = value
+                row_values["extra"] = extra_values
+                source.extra[table.key].append(extra_locations)
+            rows.append(row_values)
+            source.rows[table.key].append(locations)
+        if len(rows) < table.min_rows:
+            findings.append(error("table.empty",
+                                  f"“{table.sheet}”至少需要 {table.min_rows} 行记录，请填写。",
+                                  source.tables[table.key]))
+        values[table.key] = rows
+
+    model, model_findings = _build_model(kind.model, values, source)
+    findings.extend(model_findings)
+    return ParsedDocument(kind, model, source, findings)
+
+
+def _locate(loc: tuple[Any, ...], source: SourceMap) -> CellRef | None:
+    if len(loc) >= 3 and isinstance(loc[1], int):
+        return source.cell(str(loc[0]), loc[1], str(loc[2]))
+    return source.field(str(loc[0])) if loc else None
+
+
+def _build_model(model_type: type[BaseModel], values: dict[str, Any],
+                 source: SourceMap) -> tuple[BaseModel, list[Finding]]:
+    """Validate with pydantic; each error becomes a finding on its cell and the value is dropped."""
+    findings: list[Finding] = []
+    for _attempt in range(50):
+        try:
+            return model_type.model_validate(values), findings
+        except ValidationError as exc:
+            for problem in exc.errors():
+                loc = problem["loc"]
+                findings.append(error("field.invalid", _message(problem), _locate(loc, source)))
+                _drop(values, loc)
+    raise RuntimeError("model could not be built from converted values")  # a bug, not user input
+
+
+def _message(problem: dict[str, Any]) -> str:
+    if problem["type"] == "string_too_long":
+        limit = problem.get("ctx", {}).get("max_length")
+        return f"内容过长：不能超过 {limit} 个字符，请精简。"
+    return f"内容无效（{problem['msg']}），请检查。"
+
+
+def _drop(values: dict[str, Any], loc: tuple[Any, ...]) -> None:
+    target: Any = values
+    for part in loc[:-1]:
+        target = target[part]
+    if isinstance(target, dict):
+        target.pop(loc[-1], None)
+

@@ -1,0 +1,241 @@
+"""The recipe: read → model → validate → stamp → plan → render → archive → register."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from officeflow import __version__
+from officeflow.archive import ArchivePaths, plan_paths, write_version
+from officeflow.findings import Finding, has_errors
+from officeflow.fsutil import sha256_bytes
+from officeflow.kinds import KINDS
+from officeflow.ledger import Event, Ledger
+from officeflow.lifecycle import next_review_date, states_on
+from officeflow.model import ParsedDocument, parse_document
+from officeflow.reader import Unreadable, read_workbook
+from officeflow.records import DocumentHistory, RevisionEntry, Status, VersionRecord
+from officeflow.register import RegisterRow, export_register
+from officeflow.render import DocumentProperties, build_context, check_template, render_docx
+from officeflow.rules import RuleContext
+from officeflow.settings import Workspace
+from officeflow.stamp import Stamp, stamp_document
+from officeflow.validate import validate
+
+
+class Result(StrEnum):
+    ISSUED = "issued"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+
+
+@dataclass
+class Outcome:
+    """What happened to one workbook."""
+
+    file: str
+    result: Result
+    findings: list[Finding] = field(default_factory=list)
+    doc_id: str = ""
+    version: str = ""
+    status: str = ""
+    document: Path | None = None
+    message: str = ""
+    milliseconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class OutputPlan:
+    """Everything that will be written, computed before anything is."""
+
+    template: Path
+    context: dict[str, Any]
+    properties: DocumentProperties
+    paths: ArchivePaths
+    record: VersionRecord
+    entries: tuple[RevisionEntry, ...]  # revision entries the ledger does not know yet
+    manifest: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A workbook after reading and validating: the parsed document (if any) and findings."""
+
+    parsed: ParsedDocument | None
+    findings: list[Finding]
+    context: RuleContext | None
+
+
+def word_template(workspace: Workspace, name: str) -> Path:
+    """The workspace's own template, else the one shipped with officeflow."""
+    own = workspace.templates / name
+    if own.exists():
+        return own
+    return Path(str(resources.files("officeflow.bundled_templates") / name))
+
+
+def check_workbook(data: bytes, workspace: Workspace, ledger: Ledger, today: date) -> Checked:
+    """Read, model and validate: pure but for reading the document's history."""
+    try:
+        raw = read_workbook(data)
+    except Unreadable as exc:
+        return Checked(None, exc.findings, None)
+    parsed = parse_document(raw, raw.epoch)
+    doc_id = parsed.value("doc_id")
+    history = ledger.history(doc_id) if doc_id else DocumentHistory("")
+    context = RuleContext(workspace.settings, history, today, sha256_bytes(data))
+    return Checked(parsed, validate(parsed, context), context)
+
+
+def plan_outputs(parsed: ParsedDocument, stamp: Stamp, ctx: RuleContext, workspace: Workspace,
+                 source_name: str, received_at: datetime) -> OutputPlan:
+    """Paths, template, context, ledger record and manifest for one version."""
+    value = parsed.value
+    paths = plan_paths(value("category"), value("department"), value("effective_date"),
+                       value("doc_id"), stamp.version)
+    context = build_context(parsed, stamp)
+    properties = DocumentProperties(
+        title=value("name"), identifier=value("doc_id"), version=stamp.version,
+        subject=parsed.kind.label, category=value("category"), author=value("owner"),
+        issued=value("effective_date"),
+    )
+    record = VersionRecord(
+        doc_id=value("doc_id"), version=stamp.version, kind=parsed.kind.key,
+        kind_label=parsed.kind.label, name=value("name"), effective_date=value("effective_date"),
+        category=value("category"), department=value("department"), owner=value("owner"),
+        approver=stamp.approver, document_path=paths.document, source_path=paths.source,
+        manifest_path=paths.manifest, source_sha256=ctx.source_sha256, document_sha256="",
+        received_at=received_at,
+    )
+    entries = tuple(e for e in stamp.revision_history if e.version not in ctx.history.revision_entries)
+    manifest = {
+        "officeflow": __version__,
+        "doc_id": record.doc_id, "version": record.version, "kind": record.kind,
+        "kind_label": record.kind_label, "name": record.name,
+        "effective_date": record.effective_date.isoformat(), "category": record.category,
+        "department": record.department, "owner": record.owner, "approver": record.approver,
+        "status_at_issue": stamp.status.value, "supersedes": stamp.supersedes,
+        "next_review_date": stamp.next_review_date.isoformat(),
+        "original_file": source_name, "received_at": received_at.isoformat(timespec="seconds"),
+        "files": {"document": paths.document, "source": paths.source},
+        "source_sha256": ctx.source_sha256,
+        "revision_history": [
+            {**vars(e), "date": e.date.isoformat() if e.date else None} for e in stamp.revision_history
+        ],
+    }
+    return OutputPlan(word_template(workspace, parsed.kind.word_template), context, properties,
+                      paths, record, entries, manifest)
+
+
+_checked_templates: set[tuple[Path, float]] = set()
+
+
+def _check_once(template: Path, context: dict[str, Any]) -> None:
+    key = (template, template.stat().st_mtime if template.exists() else 0.0)
+    if key not in _checked_templates:
+        check_template(template, context)
+        _checked_templates.add(key)
+
+
+def process_bytes(data: bytes, source_name: str, workspace: Workspace, ledger: Ledger,
+                  today: date | None = None, received_at: datetime | None = None) -> Outcome:
+    """Run the whole pipeline on one workbook's bytes."""
+    started = time.perf_counter()
+    today = today or date.today()
+    received_at = received_at or datetime.now().replace(microsecond=0)
+    sha = sha256_bytes(data)
+    outcome = _process(data, sha, source_name, workspace, ledger, today, received_at)
+    outcome.milliseconds = (time.perf_counter() - started) * 1000
+    return outcome
+
+
+def _process(data: bytes, sha: str, source_name: str, workspace: Workspace, ledger: Ledger,
+             today: date, received_at: datetime) -> Outcome:
+    received = Event("received", file=source_name, sha256=sha)
+    existing = ledger.find_source(sha)
+    if existing is not None:
+        message = f"与已归档的 {existing.doc_id} {existing.version} 内容完全相同，未重复处理。"
+        ledger.add_events([received, Event("duplicate", existing.doc_id, existing.version,
+                                           source_name, sha, message)])
+        return Outcome(source_name, Result.DUPLICATE, doc_id=existing.doc_id,
+                       version=existing.version, message=message)
+
+    checked = check_workbook(data, workspace, ledger, today)
+    parsed, findings = checked.parsed, checked.findings
+    doc_id = parsed.value("doc_id") if parsed else ""
+    if parsed is None or checked.context is None or has_errors(findings, workspace.settings.strict):
+        errors = sum(1 for f in findings if f.severity == "error")
+        ledger.add_events([received, Event("rejected", doc_id, "", source_name, sha,
+                                           f"{errors} error(s), {len(findings) - errors} warning(s)")])
+        return Outcome(source_name, Result.REJECTED, findings, doc_id=doc_id)
+
+    stamp = stamp_document(parsed, checked.context)
+    plan = plan_outputs(parsed, stamp, checked.context, workspace, source_name, received_at)
+    _check_once(plan.template, plan.context)
+    document = render_docx(plan.template, plan.context, plan.properties)
+    document_sha = sha256_bytes(document)
+    manifest = {**plan.manifest, "document_sha256": document_sha}
+    write_version(workspace.outbox, plan.paths, document, data, manifest)
+    record = VersionRecord(**{**vars(plan.record), "document_sha256": document_sha})
+    events = [received,
+              Event("validated", record.doc_id, record.version, source_name, sha,
+                    f"{len(findings)} warning(s)"),
+              Event("issued", record.doc_id, record.version, plan.paths.document, document_sha,
+                    stamp.status.value)]
+    if stamp.supersedes and stamp.status is Status.CURRENT:
+        events.append(Event("superseded", record.doc_id, stamp.supersedes, "", "",
+                            f"superseded by {record.version}"))
+    ledger.record_issue(record, plan.entries, events)
+    return Outcome(source_name, Result.ISSUED, findings, record.doc_id, record.version,
+                   stamp.status.value, workspace.outbox / plan.paths.document,
+                   "版本号由系统分配" if stamp.version_assigned else "")
+
+
+def process_files(paths: list[Path], workspace: Workspace, ledger: Ledger,
+                  today: date | None = None) -> list[Outcome]:
+    """Process files in order, then export the register once for the whole batch."""
+    outcomes = [process_bytes(p.read_bytes(), p.name, workspace, ledger, today) for p in paths]
+    if any(o.result is Result.ISSUED for o in outcomes):
+        export_register_from_ledger(workspace, ledger, today)
+    return outcomes
+
+
+_REVIEWED = (Status.CURRENT, Status.PENDING)
+
+
+def register_rows(versions: list[VersionRecord], on: date, review_months: int) -> list[RegisterRow]:
+    """One register row per archived version, with its status on the date `on`."""
+    by_doc: dict[str, list[VersionRecord]] = defaultdict(list)
+    for record in versions:
+        by_doc[record.doc_id].append(record)
+    rows: list[RegisterRow] = []
+    for records in by_doc.values():
+        states = states_on(records, on)
+        for r in records:
+            state = states[r.version]
+            rows.append(RegisterRow(
+                doc_id=r.doc_id, name=r.name, kind_label=r.kind_label or KINDS[r.kind].label,
+                version=r.version, status=state.status.value, effective_date=r.effective_date,
+                expiry_date=state.expiry_date, category=r.category, department=r.department,
+                owner=r.owner, approver=r.approver,
+                next_review_date=(next_review_date(r.effective_date, review_months)
+                                  if state.status in _REVIEWED else None),
+                document_path=r.document_path, source_path=r.source_path, sha256=r.source_sha256,
+                received_at=r.received_at,
+            ))
+    return rows
+
+
+def export_register_from_ledger(workspace: Workspace, ledger: Ledger, today: date | None = None) -> int:
+    """Rewrite the register spreadsheet from the ledger."""
+    today = today or date.today()
+    rows = register_rows(ledger.versions(), today, workspace.settings.review_interval_months)
+    count = export_register(rows, workspace.register_path)
+    ledger.add_events([Event("exported", file=workspace.settings.register_file, detail=f"{count} rows")])
+    return count

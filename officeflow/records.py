@@ -1,0 +1,71 @@
+"""Plain data passed between the ledger, the rules and the stamp."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    PENDING = "待生效"  # approved, effective date in the future
+    CURRENT = "现行有效"
+    SUPERSEDED = "已失效"
+    WITHDRAWN = "已废止"
+
+
+@dataclass(frozen=True)
+class RevisionEntry:
+    """One line of 修订记录."""
+
+    version: str
+    date: date | None
+    content: str = ""
+    reason: str = ""
+    author: str = ""
+    reviewer: str = ""
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """One archived version of one document, as the ledger keeps it."""
+
+    doc_id: str
+    version: str
+    kind: str
+    name: str
+    effective_date: date
+    category: str
+    department: str
+    owner: str
+    approver: str
+    document_path: str  # relative to outbox/
+    source_path: str  # relative to outbox/
+    manifest_path: str  # relative to outbox/
+    source_sha256: str
+    document_sha256: str
+    received_at: datetime
+    kind_label: str = ""
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    doc_id: str
+    withdrawn_on: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class DocumentHistory:
+    """Everything archived for one doc_id: what the rules and the stamp compare against."""
+
+    doc_id: str
+    versions: list[VersionRecord] = field(default_factory=list)
+    revision_entries: dict[str, RevisionEntry] = field(default_factory=dict)
+    withdrawal: Withdrawal | None = None
+
+    def version(self, version: str) -> VersionRecord | None:
+        for record in self.versions:
+            if record.version == version:
+                return record
+        return None

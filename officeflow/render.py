@@ -1,0 +1,107 @@
+"""Render the controlled Word document with docxtpl (autoescape on, strict variables)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from docxtpl import DocxTemplate
+from pydantic import BaseModel
+
+from officeflow.errors import TemplateError
+from officeflow.model import ParsedDocument
+from officeflow.records import Status
+from officeflow.stamp import Stamp
+
+CONTROLLED_MARK = "受控文件"
+STATUS_MARKS = {Status.SUPERSEDED: "已失效 · 仅供追溯", Status.WITHDRAWN: "已废止 · 仅供追溯"}
+
+
+def format_value(value: Any) -> Any:
+    """Every value as the text a person expects: dates YYYY-MM-DD, lists joined with 、."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime | date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, list | tuple):
+        return "、".join(str(format_value(v)) for v in value)
+    if isinstance(value, dict):
+        return {k: format_value(v) for k, v in value.items()}
+    if isinstance(value, BaseModel):
+        return {k: format_value(getattr(value, k)) for k in type(value).model_fields}
+    return value
+
+
+def build_context(doc: ParsedDocument, stamp: Stamp, control_mark: str = "") -> dict[str, Any]:
+    """The Word context: the kind's fields and tables by key, plus what the stamp adds."""
+    context: dict[str, Any] = {f.key: format_value(doc.value(f.key)) for f in doc.kind.fields}
+    for table in doc.kind.tables:
+        context[table.key] = [format_value(row) for row in doc.rows(table.key)]
+    context.update(
+        kind_label=doc.kind.label,
+        version=stamp.version,
+        status=stamp.status.value,
+        next_review_date=format_value(stamp.next_review_date),
+        approver=stamp.approver,
+        control_mark=control_mark or STATUS_MARKS.get(stamp.status, CONTROLLED_MARK),
+        revision_history=[format_value(vars(entry)) for entry in stamp.revision_history],
+    )
+    return context
+
+
+@dataclass(frozen=True)
+class DocumentProperties:
+    """Core properties of the .docx; dates come from the stamp, not the clock."""
+
+    title: str
+    identifier: str
+    version: str
+    subject: str
+    category: str
+    author: str
+    issued: date
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        autoescape=True,  # user text is data: `<`, `&`, `{{ }}` must come out literally
+        undefined=jinja2.StrictUndefined,  # a missing value fails loudly, not as a blank
+        finalize=lambda value: "" if value is None else value,
+    )
+
+
+def check_template(template: Path, context: dict[str, Any]) -> None:
+    """Fail before rendering when the template uses a variable the context lacks."""
+    if not template.exists():
+        raise TemplateError(f"Word template not found: {template}")
+    missing = DocxTemplate(template).get_undeclared_template_variables(_environment(), context)
+    if missing:
+        raise TemplateError(f"{template.name} uses variables the kind does not provide: {sorted(missing)}")
+
+
+def render_docx(template: Path, context: dict[str, Any], properties: DocumentProperties) -> bytes:
+    """Render `template` with `context` and return the .docx bytes."""
+    doc = DocxTemplate(template)
+    try:
+        doc.render(context, _environment(), autoescape=True)
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"{template.name}: {exc}") from exc
+    core = doc.docx.core_properties
+    core.title = properties.title
+    core.identifier = properties.identifier
+    core.version = properties.version
+    core.subject = properties.subject
+    core.category = properties.category
+    core.author = properties.author
+    core.last_modified_by = "officeflow"
+    issued = datetime(properties.issued.year, properties.issued.month, properties.issued.day)
+    core.created = issued
+    core.modified = issued
+    core.revision = 1
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,361 @@
+"""Validation rules (SPEC §2.2): pure functions of a parsed document and its context.
+
+Document rules apply to every kind; step rules are shared implementations a kind lists
+in its catalog, parameterised by the kind's `step_table`, `role_columns`, … attributes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from officeflow.durations import parse_duration
+from officeflow.findings import Finding, error, warning
+from officeflow.records import DocumentHistory, RevisionEntry
+from officeflow.settings import Settings
+from officeflow.text import normalise_label
+from officeflow.versions import (
+    FIRST_VERSION,
+    is_legal_successor,
+    latest,
+    legal_successors,
+    next_version,
+    parse_version,
+    version_key,
+)
+
+if TYPE_CHECKING:
+    from officeflow.model import ParsedDocument
+
+_MEASURABLE = re.compile(
+    r"[≤≥<>＜＞%％]|\d+(?:\.\d+)?\s*(?:个)?\s*(?:工作日|小时|分钟|秒|天|日|周|月|年|次|元|项|单|人|分|件|份)"
+)
+_STEP_NUMBER = re.compile(r"^\d{1,3}(?:\.\d{1,3}){0,3}$")
+_DOCUMENT_CODE = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+$")
+PASSED = "通过"
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What rules compare the workbook against: settings, the archive, today, the file hash."""
+
+    settings: Settings
+    history: DocumentHistory
+    today: date
+    source_sha256: str = ""
+
+
+def is_measurable(text: str) -> bool:
+    """Has a number with a unit, or ≤ ≥ %: something one can check."""
+    return bool(_MEASURABLE.search(text))
+
+
+def vague_word(text: str, words: Iterable[str]) -> str | None:
+    return next((w for w in words if w in text), None)
+
+
+def resolved_version(doc: ParsedDocument, ctx: RuleContext) -> str | None:
+    """The version this workbook will be issued as: typed, or assigned when blank."""
+    typed = doc.value("version")
+    if not typed:
+        return next_version(v.version for v in ctx.history.versions)
+    parsed = parse_version(typed)
+    return f"V{parsed[0]}.{parsed[1]}" if parsed else None
+
+
+# ---------------------------------------------------------------- document rules
+
+
+def check_doc_id(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
+    doc_id: str = doc.value("doc_id")
+    if not doc_id:
+        return
+    where = doc.source.field("doc_id")
+    match = re.match(ctx.settings.doc_id_pattern, doc_id)
+    if match is None:
+        yield error("numbering.doc-id-format",
+                    f"流程编号“{doc_id}”不符合编号规则（前缀-类别-年份-序号），如 {ctx.settings.doc_id_example}。",
+                    where)
+        return
+    effective: date | None = doc.value("effective_date")
+    year = match.groupdict().get("year")
+    if year and effective and int(year) > effective.year:
+        yield error("numbering.doc-id-year",
+                    f"流程编号中的年份 {year} 晚于生效日期的年份 {effective.year}，请核对编号或生效日期。",
+                    where)
+
+
+def check_version(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
+    typed: str = doc.value("version")
+    where = doc.source.field("version")
+    if typed and parse_version(typed) is None:
+        yield error("version.format", f"版本号“{typed}”格式不对，应为 V主版本.次版本，如 V1.0、V1.1、V2.0。", where)
+        return
+    version = resolved_version(doc, ctx)
+    if version is None or not typed:
+        return
+    archived = [v.version for v in ctx.history.versions]
+    newest = latest(archived)
+    if newest is None:
+        if version != FIRST_VERSION and not _has_predecessor_in_log(doc, version):
+            yield error("version.first",
+                        f"新流程的首个版本应为 {FIRST_VERSION}；如为已有版本的迁移，请在修订记录中列出此前的版本。",
+                        where)
+        return
+    if version in archived:
+        yield error("version.exists",
+                    f"{version} 已归档且内容不同：请把版本号改为 {' 或 '.join(legal_successors(newest))}。",
+                    where)
+    elif version_key(version) < version_key(newest):
+        yield error("version.go-back",
+                    f"版本号不能回退：已归档的最新版本是 {newest}，请改为 {' 或 '.join(legal_successors(newest))}。",
+                    where)
+    elif not is_legal_successor(newest, version):
+        yield error("version.skip",
+                    f"版本号跳号：已归档的最新版本是 {newest}，下一版本应为 {' 或 '.join(legal_successors(newest))}。",
+                    where)
+    effective: date | None = doc.value("effective_date")
+    last = ctx.history.version(newest)
+    if effective and last and effective < last.effective_date:
+        yield error("version.effective-before-previous",
+                    f"生效日期早于已归档版本 {newest} 的生效日期 {last.effective_date:%Y-%m-%d}，请核对。",
+                    doc.source.field("effective_date"))
+
+
+def _has_predecessor_in_log(doc: ParsedDocument, version: str) -> bool:
+    earlier = [r.version for r in doc.rows("revision_log")
+               if parse_version(r.version) and version_key(r.version) < version_key(version)]
+    newest = latest(earlier)
+    return newest is not None and is_legal_successor(newest, version)
+
+
+_ENTRY_COLUMNS = (("date", "修订日期"), ("content", "修订内容"), ("reason", "修订原因"),
+                  ("author", "修订人"), ("reviewer", "审核人"))
+
+
+def check_revision_log(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
+    version = resolved_version(doc, ctx)
+    rows = doc.rows("revision_log")
+    effective: date | None = doc.value("effective_date")
+    previous: str | None = None
+    own_index: int | None = None
+    for index, row in enumerate(rows):
+        cell = lambda column, i=index: doc.source.cell("revision_log", i, column)  # noqa: E731
+        entry_version = row.version
+        if not entry_version:
+            if index == len(rows) - 1 and not doc.value("version"):
+                entry_version = version or ""  # the entry of the version being assigned
+            else:
+                yield error("revision.version-missing", "修订记录的版本号为空，请填写，如 V1.1。",
+                            cell("version"))
+                continue
+        elif parse_version(entry_version) is None:
+            yield error("revision.version-format",
+                        f"修订记录的版本号“{entry_version}”格式不对，应为 V主版本.次版本。", cell("version"))
+            continue
+        if previous and version_key(entry_version) <= version_key(previous):
+            yield error("revision.order",
+                        f"修订记录的版本号应严格递增：{entry_version} 排在 {previous} 之后，请调整顺序。",
+                        cell("version"))
+        previous = entry_version
+        archived = ctx.history.revision_entries.get(entry_version)
+        if archived is not None and entry_version != version:
+            yield from _compare_with_archive(row, archived, cell)
+        record = ctx.history.version(entry_version)
+        limit = effective if entry_version == version else (record.effective_date if record else None)
+        if row.date and limit and row.date > limit:
+            yield error("revision.date-after-effective",
+                        f"修订日期 {row.date:%Y-%m-%d} 晚于 {entry_version} 的生效日期 {limit:%Y-%m-%d}，请核对。",
+                        cell("date"))
+        if entry_version == version:
+            own_index = index
+    if version is None:
+        return
+    if own_index is None:
+        yield error("revision.missing-entry",
+                    f"修订记录中没有本版本（{version}）的记录：请新增一行，写明修订内容和修订原因。",
+                    doc.source.table("revision_log"))
+        return
+    own = rows[own_index]
+    if not own.content:
+        yield error("revision.content-missing", f"请填写 {version} 的修订内容。",
+                    doc.source.cell("revision_log", own_index, "content"))
+    if not own.reason:
+        yield error("revision.reason-missing",
+                    f"请填写 {version} 的修订原因（如“根据2024年财税新规调整票据要求”），保证修订可追溯。",
+                    doc.source.cell("revision_log", own_index, "reason"))
+
+
+def _compare_with_archive(row: Any, archived: RevisionEntry, cell: Any) -> Iterator[Finding]:
+    for column, label in _ENTRY_COLUMNS:
+        typed, kept = getattr(row, column), getattr(archived, column)
+        if (typed or None) != (kept or None):
+            shown = f"{kept:%Y-%m-%d}" if isinstance(kept, date) else (kept or "（空）")
+            yield error("revision.history-rewritten",
+                        f"{archived.version} 的修订记录已归档，不可改写：{label}应为“{shown}”。",
+                        cell(column))
+
+
+def check_reviews(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
+    rows = doc.rows("reviews")
+    last_date: date | None = None
+    last_level = ""
+    for level in ctx.settings.review_levels:
+        at_level = [(i, r) for i, r in enumerate(rows) if r.level == level]
+        if not at_level:
+            yield error("review.missing", f"缺少“{level}”记录：{'、'.join(ctx.settings.review_levels)}均须通过后才能发布。",
+                        doc.source.table("reviews"))
+            continue
+        for index, row in at_level:
+            if row.conclusion and row.conclusion != PASSED:
+                yield error("review.not-passed",
+                            f"{level}结论为“{row.conclusion}”：审核未通过的流程不能发布，请修改后重新审核。",
+                            doc.source.cell("reviews", index, "conclusion"))
+            if row.date and last_date and row.date < last_date:
+                yield error("review.date-order",
+                            f"{level}日期 {row.date:%Y-%m-%d} 早于{last_level}日期 {last_date:%Y-%m-%d}，审核应逐级进行。",
+                            doc.source.cell("reviews", index, "date"))
+        dates = [r.date for _, r in at_level if r.date]
+        if dates:
+            last_date, last_level = max(dates), level
+    effective: date | None = doc.value("effective_date")
+    if last_date and effective and last_date > effective:
+        yield warning("review.after-effective",
+                      f"{last_level}日期 {last_date:%Y-%m-%d} 晚于生效日期 {effective:%Y-%m-%d}：应先批准后生效。",
+                      doc.source.field("effective_date"))
+
+
+def check_related_documents(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
+    seen: dict[str, int] = {}
+    for index, row in enumerate(doc.rows("related_documents")):
+        code = row.code
+        if not code:
+            continue
+        where = doc.source.cell("related_documents", index, "code")
+        if not _DOCUMENT_CODE.match(code):
+            yield error("numbering.document-code",
+                        f"文件编号“{code}”格式不对，应为大写字母、数字和连字符，如 CRM-TAB-001。", where)
+        elif code in seen:
+            yield error("numbering.document-code-duplicate",
+                        f"文件编号 {code} 重复（与第 {seen[code] + 1} 条相同），请核对。", where)
+        seen.setdefault(code, index)
+
+
+def check_basic_wording(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
+    for key in ("objective", "scope", "name"):
+        text = doc.value(key)
+        word = vague_word(text, ctx.settings.vague_words) if text else None
+        if word:
+            yield warning("wording.vague",
+                          f"“{doc.kind.field(key).label}”含模糊词“{word}”：请写明谁在什么时间做到什么标准。",
+                          doc.source.field(key))
+    objective = doc.value("objective")
+    if objective and not is_measurable(objective):
+        yield warning("wording.unmeasurable",
+                      "流程目标没有可量化的指标：请写明数值和单位，如“24小时内响应，满意度≥90%”。",
+                      doc.source.field("objective"))
+
+
+DOCUMENT_RULES = (check_doc_id, check_version, check_revision_log, check_reviews,
+                  check_related_documents, check_basic_wording)
+
+
+# ---------------------------------------------------------------- step rules (per kind)
+
+
+def _step_key(number: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in number.split("."))
+
+
+def _is_next(previous: tuple[int, ...] | None, current: tuple[int, ...]) -> bool:
+    """1.2 → 1.3, 1.2 → 2 or 2.1 (next section), 1 → 1.1 (going one level deeper)."""
+    if previous is None:
+        return all(part == 1 for part in current)
+    if current[: len(previous)] == previous and all(p == 1 for p in current[len(previous):]):
+        return len(current) > len(previous)
+    for depth in range(len(previous)):
+        head = previous[:depth] + (previous[depth] + 1,)
+        if current[: depth + 1] == head and all(p == 1 for p in current[depth + 1:]):
+            return True
+    return False
+
+
+def step_numbering(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
+    """Step numbers 1, 2… or 1.1, 1.2, 2.1…: no gaps, no duplicates, in order."""
+    table = doc.kind.step_table
+    seen: set[tuple[int, ...]] = set()
+    previous: tuple[int, ...] | None = None
+    previous_text = ""
+    for index, row in enumerate(doc.rows(table)):
+        number = row.number
+        if not number:
+            continue
+        where = doc.source.cell(table, index, "number")
+        if not _STEP_NUMBER.match(number):
+            yield error("numbering.step-format",
+                        f"步骤编号“{number}”格式不对，应为 1、2… 或 1.1、1.2…。", where)
+            continue
+        key = _step_key(number)
+        if key in seen:
+            yield error("numbering.step-duplicate", f"步骤编号 {number} 重复，请重新编号。", where)
+        elif previous is not None and key < previous:
+            yield error("numbering.step-order",
+                        f"步骤编号 {number} 排在 {previous_text} 之后，顺序颠倒：请按顺序排列步骤。", where)
+        elif not _is_next(previous, key):
+            if previous is None:
+                message = f"第一个步骤编号应为 1 或 1.1，这里是 {number}，请从 1 开始连续编号。"
+            else:
+                expected = ".".join(map(str, (*previous[:-1], previous[-1] + 1)))
+                message = f"步骤编号跳号：{previous_text} 之后应为 {expected}，这里是 {number}，请连续编号。"
+            yield error("numbering.step-gap", message, where)
+        seen.add(key)
+        previous, previous_text = key, number
+
+
+def step_roles_known(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
+    """Every responsible role is listed in 适用角色 (a warning otherwise)."""
+    roles = {normalise_label(r) for r in doc.value("roles")}
+    if not roles:
+        return
+    table = doc.kind.step_table
+    for index, row in enumerate(doc.rows(table)):
+        for column in doc.kind.role_columns:
+            role = getattr(row, column)
+            if role and normalise_label(role) not in roles:
+                yield warning("roles.unknown",
+                              f"责任角色“{role}”未列在适用角色中：请在基本信息的适用角色里补上，或改用已列出的角色。",
+                              doc.source.cell(table, index, column))
+
+
+def step_durations(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
+    """Every duration parses into an amount (`≤30分钟`, `≤1个工作日`, `即时`…)."""
+    table = doc.kind.step_table
+    for index, row in enumerate(doc.rows(table)):
+        for column in doc.kind.duration_columns:
+            text = getattr(row, column)
+            if text and parse_duration(text, ctx.settings.workday_hours) is None:
+                yield warning("duration.unparsed",
+                              f"无法识别时限“{text}”：请写成可度量的时长，如 ≤30分钟、≤2小时、≤1个工作日、即时。",
+                              doc.source.cell(table, index, column))
+
+
+def step_wording(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
+    """No vague words in steps; control points carry a measurable target."""
+    table = doc.kind.table(doc.kind.step_table)
+    for index, row in enumerate(doc.rows(table.key)):
+        for column in table.columns:
+            text = getattr(row, column.key)
+            if not isinstance(text, str) or not text:
+                continue
+            where = doc.source.cell(table.key, index, column.key)
+            word = vague_word(text, ctx.settings.vague_words)
+            if word:
+                yield warning("wording.vague",
+                              f"“{column.label}”含模糊词“{word}”：请写明谁在什么时间做到什么标准。", where)
+            if column.key in doc.kind.measurable_columns and not is_measurable(text):
+                yield warning("wording.unmeasurable",
+                              f"“{column.label}”没有量化标准：请写明数值，如“响应时间≤2小时”“准确率≥95%”。",
+                              where)

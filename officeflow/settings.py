@@ -1,0 +1,117 @@
+"""Settings: one pydantic model, loaded from the workspace's officeflow.toml (every key optional)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from officeflow.errors import ConfigError
+
+CONFIG_FILE = "officeflow.toml"
+STATE_DIR = ".officeflow"
+
+DEFAULT_VAGUE_WORDS = ["原则上", "尽量", "尽快", "及时", "适当", "视情况", "一般情况下"]
+
+
+class Settings(BaseModel):
+    """Document-control rules of the organisation. Unknown keys are rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    doc_id_pattern: str = Field(
+        default=r"^(?P<prefix>[A-Z][A-Z0-9]{1,9})(?:-(?P<category>[A-Z][A-Z0-9]{0,9}))?"
+        r"-(?P<year>\d{4})-(?P<seq>\d{3,4})$",
+        description="Regular expression for 流程编号; a named group `year` enables the year check.",
+    )
+    doc_id_example: str = Field(default="CRM-CS-2024-005", description="Shown in messages.")
+    review_levels: list[str] = Field(
+        default=["初审", "复审", "终审"],
+        description="Review levels that must all be present and 通过 for a release.",
+    )
+    review_interval_months: int = Field(default=6, ge=1, description="Next 复审 = effective + N months.")
+    vague_words: list[str] = Field(default=DEFAULT_VAGUE_WORDS, description="Words to warn about.")
+    workday_hours: float = Field(default=8.0, gt=0, description="Hours in one 工作日 for durations.")
+    register_file: str = Field(default="流程文件总台账.xlsx", description="Register name in outbox/.")
+    returned_folder: str = Field(default="退回", description="Folder in inbox/ for returned workbooks.")
+    training_folder: str = Field(default="培训副本", description="Folder in outbox/ for training copies.")
+    max_file_mb: float = Field(default=20, gt=0, description="Largest workbook accepted.")
+    strict: bool = Field(default=False, description="Treat warnings as errors.")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A folder with officeflow.toml, templates/, inbox/, outbox/ and the state folder."""
+
+    root: Path
+    settings: Settings
+
+    @property
+    def inbox(self) -> Path:
+        return self.root / "inbox"
+
+    @property
+    def outbox(self) -> Path:
+        return self.root / "outbox"
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / STATE_DIR
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.state_dir / "ledger.sqlite3"
+
+    @property
+    def register_path(self) -> Path:
+        return self.outbox / self.settings.register_file
+
+    @property
+    def returned(self) -> Path:
+        return self.inbox / self.settings.returned_folder
+
+
+def load_settings(root: Path) -> Settings:
+    """Settings from `root/officeflow.toml`, or the defaults when there is none."""
+    path = root / CONFIG_FILE
+    if not path.exists():
+        return Settings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return Settings.model_validate(data)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{path}: {problems}") from exc
+
+
+def open_workspace(root: Path) -> Workspace:
+    return Workspace(root.resolve(), load_settings(root))
+
+
+def default_config_text() -> str:
+    """officeflow.toml written by `init`: every key, commented, with its default."""
+    lines = ["# officeflow settings. Every key is optional; the values shown are the defaults.", ""]
+    for name, info in Settings.model_fields.items():
+        default = info.get_default(call_default_factory=True)
+        lines.append(f"# {info.description}")
+        lines.append(f"# {name} = {_toml_value(default)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return "'" + value + "'" if "'" not in value else '"' + value.replace("\\", "\\\\") + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return str(value)

@@ -1,0 +1,85 @@
+"""Text helpers: label normalisation (Simplified/Traditional/aliases) and value cleaning."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Traditional → Simplified for the characters that occur in labels and enum values
+# of the catalogs. Labels only need these; values are kept exactly as typed.
+_TRADITIONAL = (
+    "類稱編號責門適負標圍範場協總週驟內輸時關鍵點務項體達備註階崗聯檢問題證驗陣險優應對議預執"
+    "訂記錄審級別結論見處礎過續規產業條說寫單訴計劃調狀態質發現確義種數據與風進運營會報價間經"
+    "設認頭長員網環節戶該則開啟實際績資訊這為個複覆終賬帳導級細參準務衛號齊圖擔權屬並際們來時"
+)
+_SIMPLIFIED = (
+    "类称编号责门适负标围范场协总周骤内输时关键点务项体达备注阶岗联检问题证验阵险优应对议预执"
+    "订记录审级别结论见处础过续规产业条说写单诉计划调状态质发现确义种数据与风进运营会报价间经"
+    "设认头长员网环节户该则开启实际绩资讯这为个复复终账账导级细参准务卫号齐图担权属并际们来时"
+)
+assert len(_TRADITIONAL) == len(_SIMPLIFIED)
+_TO_SIMPLIFIED = str.maketrans(_TRADITIONAL, _SIMPLIFIED)
+
+# Characters dropped from labels before comparing: required-marks, colons, spaces.
+_LABEL_NOISE = re.compile(r"[\s*＊:：_\-]+")
+_BRACKETED = re.compile(r"[（(【\[].*?[）)】\]]")
+
+# Control characters openpyxl, Word or lxml choke on; \t and \n are kept.
+_CONTROL = re.compile(r"[\x00-\x08\x0c\x0e-\x1f\x7f]")
+
+
+def to_simplified(text: str) -> str:
+    return text.translate(_TO_SIMPLIFIED)
+
+
+def normalise_label(text: str) -> str:
+    """The comparable form of a label: NFKC, Simplified, no marks/colons/spaces, lower case.
+
+    `* 流程編號：`, `流程编号 Process ID` and `process id` all normalise so they can be
+    matched against a field's label and alias.
+    """
+    text = unicodedata.normalize("NFKC", str(text))
+    text = _BRACKETED.sub("", text)
+    text = to_simplified(text)
+    return _LABEL_NOISE.sub("", text).lower()
+
+
+def label_keys(label: str, alias: str) -> set[str]:
+    """The normalised forms a cell may take to name this field."""
+    keys = {normalise_label(label), normalise_label(f"{label} {alias}")}
+    if alias:
+        keys.add(normalise_label(alias))
+        keys.add(normalise_label(f"{alias} {label}"))
+    return keys
+
+
+def match_label(cell_text: str, index: dict[str, str]) -> str | None:
+    """The key a label cell names, or None.
+
+    Exact normalised match first; then a known Chinese label followed by ASCII only
+    (an English alias someone typed differently, `流程编号(ID)` …).
+    """
+    norm = normalise_label(cell_text)
+    if not norm:
+        return None
+    if norm in index:
+        return index[norm]
+    for label, key in index.items():
+        if label and not label.isascii() and norm.startswith(label) and norm[len(label):].isascii():
+            return key
+    return None
+
+
+def clean_text(value: str) -> str:
+    """Normalise line breaks (Word's soft break \\x0b, \\r\\n) and strip control characters."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n")
+    value = _CONTROL.sub("", value)
+    return value.strip()
+
+
+_LIST_SEPARATORS = re.compile(r"[、，,;；\n]+")
+
+
+def split_list(value: str) -> list[str]:
+    """`客服部、技术部，法务部` → ['客服部', '技术部', '法务部']."""
+    return [part.strip() for part in _LIST_SEPARATORS.split(value) if part.strip()]
