@@ -189,3 +189,19 @@ def register_export(ctx: click.Context) -> None:
     finally:
         ledger.close()
     click.echo(f"台账已导出 Register exported: {workspace.register_path} ({count} 行 rows)")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Drain the inbox, print a summary and exit.")
+@click.option("--polling", is_flag=True, default=None,
+              help="Poll instead of native events (network shares: SMB/NFS).")
+@click.pass_context
+def watch(ctx: click.Context, once: bool, polling: bool | None) -> None:
+    """Watch the inbox and process every workbook dropped there."""
+    from officeflow.watcher import WatchOptions, run_watch  # imported late: watchdog start-up
+
+    workspace = _workspace(ctx)
+    options = WatchOptions.from_settings(workspace.settings, once=once, polling=polling)
+    summary = run_watch(workspace, options)
+    click.echo(str(summary))
+    sys.exit(1 if once and summary.failed else 0)

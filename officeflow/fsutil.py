@@ -11,6 +11,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -44,6 +53,8 @@ def _temp_beside(path: Path) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     temp = Path(name)
+    # mkstemp makes the file private (0600); archive files are shared, so use the umask.
+    os.chmod(temp, 0o666 & ~_UMASK)
     try:
         yield temp
     except BaseException:

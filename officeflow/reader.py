@@ -155,7 +155,10 @@ def _check_size(ws: Worksheet) -> list[Finding]:
 def detect_kind(wb: Workbook) -> KindSpec:
     """The kind named by 模板类型 on the 基本信息 sheet."""
     kind_field = KIND_FIELD
-    for ws in wb.worksheets:
+    info_names = {normalise_label(k.info_sheet) for k in kinds.KINDS.values()}
+    # The info sheet first: the 填写说明 sheet may quote the label with an example beside it.
+    ordered = sorted(wb.worksheets, key=lambda ws: normalise_label(ws.title) not in info_names)
+    for ws in ordered:
         index = dict.fromkeys(label_keys(kind_field.label, kind_field.alias), kind_field.key)
         for row in ws.iter_rows(max_row=min(ws.max_row, 100), max_col=min(ws.max_column, 20)):
             for cell in row:
@@ -219,7 +222,8 @@ def _header_matches(ws: Worksheet, row: int, table: Table) -> dict[str, int]:
 
 def _find_header(ws: Worksheet, table: Table, start: int) -> tuple[int, dict[str, int]] | None:
     best: tuple[int, dict[str, int]] | None = None
-    last = min(ws.max_row, start + HEADER_SEARCH_ROWS)
+    # A sheet holding several tables has its later headers far down; search it all.
+    last = ws.max_row if table.title else min(ws.max_row, start + HEADER_SEARCH_ROWS)
     for row in range(start, last + 1):
         matches = _header_matches(ws, row, table)
         if len(matches) >= min(2, len(table.columns)) and (best is None or len(matches) > len(best[1])):

@@ -1,0 +1,244 @@
+"""The Word template built by tools/build_word_templates.py renders the contract correctly."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import jinja2
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+from docxtpl import DocxTemplate
+
+ROOT = Path(__file__).resolve().parent.parent
+STEP_HEADER = ["步骤编号", "操作内容", "责任角色", "输入", "输出", "耗时", "关键控制点"]
+NASTY = "<b>R&D</b> {{ x }} {% if %} \"quotes' =SUM(A1)"
+
+SAMPLE_CONTEXT: dict[str, Any] = {
+    "kind_label": "标准化服务流程",
+    "name": "客户投诉处理流程",
+    "doc_id": "CRM-CS-2024-005",
+    "version": "V2.0",
+    "effective_date": "2024-08-01",
+    "category": "客户服务",
+    "department": "客服部",
+    "departments": "客服部、技术部、法务部",
+    "roles": "客服专员、客服主管、技术支持工程师、法务专员",
+    "owner": "张伟",
+    "objective": "客户投诉24小时内响应，7个工作日内解决，客户满意度≥90%。",
+    "scope": "适用于所有个人客户及企业客户的投诉处理，不包括产品质量问题退换货（另见《退换货流程》）。",
+    "status": "现行有效",
+    "next_review_date": "2025-02-01",
+    "approver": "王芳",
+    "control_mark": "受控文件",
+    "steps": [
+        {"number": "1.1", "content": "接收客户投诉信息（电话、邮件、在线表单）", "role": "客服专员",
+         "inputs": "客户投诉内容、联系方式", "outputs": "《客户投诉登记表》", "duration": "≤30分钟",
+         "control_point": "记录完整，分类准确（如服务态度、技术故障、billing问题）"},
+        {"number": "1.2", "content": "投诉分级（按紧急程度：紧急、一般、建议）", "role": "客服主管",
+         "inputs": "《客户投诉登记表》", "outputs": "《投诉分级表》", "duration": "≤15分钟",
+         "control_point": "紧急投诉（如服务中断）需立即升级至技术部"},
+        {"number": "1.3", "content": "转派至责任部门", "role": "客服专员",
+         "inputs": "《投诉分级表》", "outputs": "《投诉转派单》", "duration": "≤10分钟",
+         "control_point": "根据投诉类型准确选择责任部门，错派率≤2%"},
+    ],
+    "related_documents": [
+        {"name": "《客户投诉登记表》", "code": "CRM-TAB-001"},
+        {"name": "《投诉分级表》", "code": "CRM-TAB-002"},
+        {"name": "《服务质量考核办法》", "code": "CRM-PO-003"},
+    ],
+    "revision_history": [
+        {"version": "V1.0", "date": "2024-01-01", "content": "初稿编写", "reason": "新建流程",
+         "author": "张伟", "reviewer": "李娜"},
+        {"version": "V2.0", "date": "2024-07-15", "content": "增加“投诉分级”步骤",
+         "reason": "紧急投诉响应超时，需分级处理", "author": "张伟", "reviewer": "陈明"},
+    ],
+    "reviews": [
+        {"level": "初审", "reviewer": "张伟", "date": "2024-07-16", "conclusion": "通过",
+         "opinion": "步骤完整，逻辑清晰"},
+        {"level": "复审", "reviewer": "李娜", "date": "2024-07-20", "conclusion": "通过",
+         "opinion": "部门职责划分清晰，接口顺畅"},
+        {"level": "终审", "reviewer": "王芳", "date": "2024-07-25", "conclusion": "通过",
+         "opinion": "符合公司质量管理要求，同意发布"},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def builder() -> ModuleType:
+    """Import tools/build_word_templates.py (tools/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(
+        "build_word_templates", ROOT / "tools" / "build_word_templates.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture()
+def template(builder: ModuleType, tmp_path: Path) -> Path:
+    """A freshly built sop.docx."""
+    return builder.build_sop(tmp_path / "sop.docx")
+
+
+def render(template: Path, context: dict[str, Any], out: Path) -> Path:
+    """Render the way the renderer does: autoescape and StrictUndefined."""
+    tpl = DocxTemplate(template)
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    tpl.render(context, jinja_env=env)
+    tpl.save(out)
+    return out
+
+
+def table_texts(table) -> list[list[str]]:
+    """Cell texts of a table, row by row."""
+    return [[cell.text for cell in row.cells] for row in table.rows]
+
+
+def find_table(document, first_row: list[str]):
+    """The body table whose header row is first_row."""
+    for table in document.tables:
+        if table_texts(table)[0] == first_row:
+            return table
+    raise AssertionError(f"no table with header {first_row}")
+
+
+def test_render_sample(template: Path, tmp_path: Path) -> None:
+    document = Document(render(template, SAMPLE_CONTEXT, tmp_path / "out.docx"))
+
+    rows = table_texts(find_table(document, STEP_HEADER))
+    assert len(rows) == 4
+    step = SAMPLE_CONTEXT["steps"][0]
+    assert rows[1] == [step[key] for key in
+                       ("number", "content", "role", "inputs", "outputs", "duration", "control_point")]
+    assert [row[0] for row in rows[1:]] == ["1.1", "1.2", "1.3"]
+
+    related = table_texts(find_table(document, ["序号", "文件名称", "文件编号"]))
+    assert related[1:] == [["1", "《客户投诉登记表》", "CRM-TAB-001"],
+                           ["2", "《投诉分级表》", "CRM-TAB-002"],
+                           ["3", "《服务质量考核办法》", "CRM-PO-003"]]
+    revisions = table_texts(find_table(document, ["版本号", "修订日期", "修订内容", "修订原因", "修订人", "审核人"]))
+    assert [row[0] for row in revisions[1:]] == ["V1.0", "V2.0"]
+    reviews = table_texts(find_table(document, ["审核级别", "审核人", "审核日期", "审核结论", "审核意见"]))
+    assert [row[:2] for row in reviews[1:]] == [["初审", "张伟"], ["复审", "李娜"], ["终审", "王芳"]]
+
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert "客户投诉处理流程" in body and "标准化服务流程" in body
+    assert SAMPLE_CONTEXT["objective"] in body and SAMPLE_CONTEXT["scope"] in body
+    assert "{{" not in body and "{%" not in body
+
+    header = document.sections[0].header.paragraphs[0].text
+    assert "CRM-CS-2024-005" in header and "V2.0" in header and "2024-08-01" in header
+    assert "受控文件" in header
+
+    footer_xml = document.sections[0].footer._element.xml
+    instructions = re.findall(r"<w:instrText[^>]*>([^<]*)</w:instrText>", footer_xml)
+    assert [i.split()[0] for i in instructions] == ["PAGE", "NUMPAGES"]
+    assert footer_xml.count('w:fldCharType="begin"') == 2
+    assert footer_xml.count('w:fldCharType="end"') == 2
+    footer = document.sections[0].footer.paragraphs[0].text
+    assert footer.startswith("第") and "页" in footer and "共" in footer
+
+
+def test_empty_list_shows_none_row(template: Path, tmp_path: Path) -> None:
+    context = {**SAMPLE_CONTEXT, "related_documents": []}
+    document = Document(render(template, context, tmp_path / "out.docx"))
+    rows = table_texts(find_table(document, ["序号", "文件名称", "文件编号"]))
+    assert rows[1:] == [["无", "无", "无"]]  # one merged cell, reported once per grid column
+
+
+def test_values_come_out_literally(template: Path, tmp_path: Path) -> None:
+    context = copy.deepcopy(SAMPLE_CONTEXT)
+    context["name"] = NASTY
+    context["doc_id"] = NASTY
+    context["control_mark"] = "已失效 · 仅供追溯"
+    context["steps"][1]["content"] = NASTY
+    document = Document(render(template, context, tmp_path / "out.docx"))
+
+    steps = table_texts(find_table(document, STEP_HEADER))
+    assert steps[2][1] == NASTY
+    assert NASTY in [p.text for p in document.paragraphs]
+    info = table_texts(document.tables[0])
+    assert info[0][1] == NASTY and info[1][1] == NASTY
+    header = document.sections[0].header.paragraphs[0].text
+    assert NASTY in header and header.endswith("已失效 · 仅供追溯")
+
+
+def test_template_variables_match_contract(template: Path) -> None:
+    contract = {key for key in SAMPLE_CONTEXT}
+    assert DocxTemplate(template).get_undeclared_template_variables() == contract
+
+
+def test_strict_undefined_catches_missing_value(template: Path, tmp_path: Path) -> None:
+    context = {k: v for k, v in SAMPLE_CONTEXT.items() if k != "owner"}
+    with pytest.raises(jinja2.UndefinedError):
+        render(template, context, tmp_path / "out.docx")
+
+
+def test_chinese_fonts_and_language(template: Path) -> None:
+    styles = Document(template).styles.element
+    rpr = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    fonts, lang = rpr.find(qn("w:rFonts")), rpr.find(qn("w:lang"))
+    assert fonts.get(qn("w:eastAsia")) == "宋体"
+    assert fonts.get(qn("w:eastAsiaTheme")) is None  # a theme font would override 宋体
+    assert lang.get(qn("w:eastAsia")) == "zh-CN"
+    heading = Document(template).styles["Heading 1"].element.rPr.rFonts
+    assert heading.get(qn("w:eastAsia")) == "黑体"
+
+
+def test_page_setup_and_table_header_repeats(template: Path) -> None:
+    document = Document(template)
+    section = document.sections[0]
+    assert round(section.page_width.cm, 1) == 21.0 and round(section.page_height.cm, 1) == 29.7
+    steps = find_table(document, STEP_HEADER)
+    assert steps.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    assert steps.rows[1].cells[0].text == "{%tr for s in steps %}"
+
+
+def test_rebuild_is_byte_identical(builder: ModuleType, tmp_path: Path) -> None:
+    first = builder.build_sop(tmp_path / "a.docx").read_bytes()
+    second = builder.build_sop(tmp_path / "b.docx").read_bytes()
+    assert first == second
+
+
+def test_committed_template_is_current(builder: ModuleType, tmp_path: Path) -> None:
+    committed = ROOT / "templates" / "sop.docx"
+    assert committed.exists(), "run: python tools/build_word_templates.py"
+    fresh = builder.build_sop(tmp_path / "sop.docx")
+    assert committed.read_bytes() == fresh.read_bytes(), "templates/sop.docx is stale: rebuild it"
+
+
+@pytest.mark.slow
+def test_pdf_via_libreoffice(template: Path, tmp_path: Path) -> None:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.fail("LibreOffice (soffice) is not installed; it is needed to check the PDF output")
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext (poppler-utils) is not installed")
+    docx = render(template, SAMPLE_CONTEXT, tmp_path / "out.docx")
+    profile = Path(f"/tmp/officeflow-lo-{uuid.uuid4().hex}")  # private: parallel soffice runs clash
+    outdir = tmp_path / "pdf"
+    try:
+        subprocess.run(
+            [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
+             "--convert-to", "pdf", "--outdir", str(outdir), str(docx)],
+            check=True, capture_output=True, timeout=120)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    pdf = outdir / "out.pdf"
+    assert pdf.exists(), "soffice exited without writing a PDF"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+                          capture_output=True, text=True, timeout=60).stdout
+    assert "客户投诉处理流程" in text
+    assert "受控文件" in text and "CRM-CS-2024-005" in text
+    assert re.search(r"第\s*1\s*页\s*共\s*\d+\s*页", text), text[-400:]
+    assert "{{" not in text and "{%" not in text
