@@ -18,8 +18,8 @@ from pydantic import Field as PydanticField
 
 if TYPE_CHECKING:
     from officeflow.findings import Finding
-    from officeflow.rules import RuleContext
     from officeflow.model import ParsedDocument
+    from officeflow.rules import RuleContext
 
 
 class FieldType(StrEnum):

@@ -1,0 +1,112 @@
+"""The command line, through click's CliRunner, on real files."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import click
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from factory import make_workbook
+
+from officeflow.cli import main
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_init_creates_a_working_workspace(tmp_path: Path) -> None:
+    code, output = invoke("init", str(tmp_path / "ws"))
+    assert code == 0, output
+    root = tmp_path / "ws"
+    assert {p.name for p in root.iterdir()} >= {"inbox", "outbox", "templates", "officeflow.toml"}
+    assert (root / "templates" / "sop.docx").stat().st_size > 10_000
+    assert openpyxl.load_workbook(root / "templates" / "sop.xlsx").sheetnames[:2] == ["填写说明", "基本信息"]
+    # the written config is valid TOML whose every key is commented out: defaults apply
+    code, output = invoke("-w", str(root), "process", str(make_workbook(tmp_path)))
+    assert code == 0, output
+
+
+def test_template_writes_a_blank_workbook(tmp_path: Path) -> None:
+    target = tmp_path / "blank.xlsx"
+    code, output = invoke("template", "sop", "-o", str(target))
+    assert code == 0, output
+    book = openpyxl.load_workbook(target)
+    assert book["基本信息"]["B3"].value == "标准化服务流程"
+
+
+def test_validate_prints_located_findings_and_exits_1(tmp_path: Path) -> None:
+    bad = make_workbook(tmp_path, "bad.xlsx", fields={"流程编号": "X1"})
+    code, output = invoke("-w", str(tmp_path), "validate", str(bad))
+    assert code == 1
+    assert "bad.xlsx › 基本信息!B5: 流程编号“X1”不符合编号规则" in output
+    assert not (tmp_path / "outbox").exists()  # validate changes nothing
+
+
+def test_validate_json_lists_findings_with_fields(tmp_path: Path) -> None:
+    bad = make_workbook(tmp_path, "bad.xlsx", fields={"流程编号": "X1"})
+    code, output = invoke("-w", str(tmp_path), "validate", "--json", str(bad))
+    assert code == 1
+    assert json.loads(output) == [{
+        "file": str(bad), "severity": "error", "code": "numbering.doc-id-format", "sheet": "基本信息",
+        "cell": "B5", "message": "流程编号“X1”不符合编号规则（前缀-类别-年份-序号），如 CRM-CS-2024-005。",
+    }]
+
+
+def test_validate_strict_turns_warnings_into_errors(tmp_path: Path) -> None:
+    vague = make_workbook(tmp_path, "vague.xlsx", fields={"流程目标": "尽快处理投诉，7个工作日内解决"})
+    assert invoke("-w", str(tmp_path), "validate", str(vague))[0] == 0
+    assert invoke("-w", str(tmp_path), "validate", "--strict", str(vague))[0] == 1
+
+
+def test_process_issues_then_reports_duplicate_and_rejection(tmp_path: Path) -> None:
+    good = make_workbook(tmp_path, "good.xlsx")
+    code, output = invoke("-w", str(tmp_path), "process", str(good))
+    assert code == 0, output
+    assert "CRM-CS-2024-005 V1.0 现行有效" in output
+    assert (tmp_path / "outbox" / "流程文件总台账.xlsx").exists()
+    code, output = invoke("-w", str(tmp_path), "process", str(good))
+    assert code == 0 and "内容完全相同" in output
+    bad = make_workbook(tmp_path, "bad.xlsx", steps=[["2", "x", "客服专员"]])
+    code, output = invoke("-w", str(tmp_path), "process", str(bad))
+    assert code == 1 and "bad.xlsx › 流程步骤!A2" in output
+
+
+def test_register_export_rewrites_from_the_ledger(tmp_path: Path) -> None:
+    invoke("-w", str(tmp_path), "process", str(make_workbook(tmp_path)))
+    register = tmp_path / "outbox" / "流程文件总台账.xlsx"
+    register.unlink()
+    code, output = invoke("-w", str(tmp_path), "register", "export")
+    assert code == 0, output
+    sheet = openpyxl.load_workbook(register).worksheets[0]
+    assert sheet.max_row == 2 and "CRM-CS-2024-005" in [c.value for c in sheet[2]]
+
+
+def test_bad_config_is_a_clear_error_without_traceback(tmp_path: Path) -> None:
+    (tmp_path / "officeflow.toml").write_text("review_interval_months = 'six'\nunknown = 1\n", encoding="utf-8")
+    code, output = invoke("-w", str(tmp_path), "validate", str(make_workbook(tmp_path)))
+    assert code == 2
+    assert "review_interval_months" in output and "unknown" in output and "Traceback" not in output
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in group.commands.items():
+        found.append((f"{prefix}{name}", command))
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, f"{prefix}{name} "))
+    return found
+
+
+@pytest.mark.parametrize("name, command", _commands(main))
+def test_every_command_has_help_and_is_in_the_readme(name: str, command: click.Command) -> None:
+    assert command.help and command.help.strip()
+    readme = README.read_text(encoding="utf-8")
+    assert re.search(rf"officeflow {re.escape(name)}\b", readme), f"README does not mention `officeflow {name}`"
