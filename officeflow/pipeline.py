@@ -236,6 +236,6 @@ def export_register_from_ledger(workspace: Workspace, ledger: Ledger, today: dat
     """Rewrite the register spreadsheet from the ledger."""
     today = today or date.today()
     rows = register_rows(ledger.versions(), today, workspace.settings.review_interval_months)
-    count = export_register(rows, workspace.register_path)
+    count = export_register(rows, workspace.register_path, today=today)
     ledger.add_events([Event("exported", file=workspace.settings.register_file, detail=f"{count} rows")])
     return count

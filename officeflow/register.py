@@ -81,8 +81,10 @@ FIELDS: tuple[str, ...] = (
 )  # fmt: skip
 _MUTED_STATUSES = frozenset({STATUS_EXPIRED, STATUS_WITHDRAWN})
 
-# Excel refuses more hyperlinks than this on one sheet; later rows show the path as text.
+# Excel refuses more hyperlinks than this on one sheet, or longer addresses; such cells
+# show the relative path as text instead.
 MAX_LINKS_PER_SHEET = 65_530
+_MAX_LINK_CHARS = 2_079
 _MAX_CELL_CHARS = 32_767  # Excel's limit; longer text makes Excel "repair" the file
 _EXCEL_EPOCH_ORDINAL = date(1899, 12, 30).toordinal()  # day 0 of Excel's 1900 system
 
@@ -115,8 +117,8 @@ def export_register(
     current = [row for row in all_rows if row.status == STATUS_CURRENT]
     notice = today + timedelta(days=review_notice_days)
     due = sorted(
-        (r for r in current if r.next_review_date is not None and r.next_review_date <= notice),
-        key=lambda r: (r.next_review_date, r.doc_id),
+        (r for r in current if r.next_review_date and _day(r.next_review_date) <= notice),
+        key=lambda r: (_day(r.next_review_date), r.doc_id),  # type: ignore[arg-type]
     )
     sheets = [
         RegisterSheet(SHEET_ALL, all_rows),
@@ -240,7 +242,7 @@ def _row_xml(
     link = ""
     if row.document_path:
         target = xml_safe(row.document_path).replace("\\", "/")
-        if len(links) < MAX_LINKS_PER_SHEET:
+        if len(links) < MAX_LINKS_PER_SHEET and len(target) <= _MAX_LINK_CHARS:
             links.append(target)
             link_cells.append("M" + r)
             link = _str_unique("M" + r, xf.link, _link_text(target))
@@ -342,7 +344,7 @@ def _serial(value: date) -> str:
         if value.tzinfo is not None:
             value = value.astimezone().replace(tzinfo=None)
         seconds = value.hour * 3600 + value.minute * 60 + value.second
-        return repr(round(value.toordinal() - _EXCEL_EPOCH_ORDINAL + seconds / 86400, 6))
+        return repr(value.toordinal() - _EXCEL_EPOCH_ORDINAL + seconds / 86400)
     return str(value.toordinal() - _EXCEL_EPOCH_ORDINAL)
 
 
