@@ -30,6 +30,7 @@ class Finding:
     code: str
     message: str
     where: CellRef | None = None
+    suggestion: str = ""  # a value officeflow proposes for the cell (pre-filled in returned copies)
 
     @property
     def sheet(self) -> str:
@@ -54,8 +55,8 @@ class Finding:
         }
 
 
-def error(code: str, message: str, where: CellRef | None = None) -> Finding:
-    return Finding(Severity.ERROR, code, message, where)
+def error(code: str, message: str, where: CellRef | None = None, suggestion: str = "") -> Finding:
+    return Finding(Severity.ERROR, code, message, where, suggestion)
 
 
 def warning(code: str, message: str, where: CellRef | None = None) -> Finding:

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
 
-from officeflow.records import DocumentHistory, RevisionEntry, VersionRecord
+from officeflow.records import DocumentHistory, RevisionEntry, VersionRecord, Withdrawal
 from officeflow.versions import version_key
 
 SCHEMA = """
@@ -49,6 +49,14 @@ CREATE TABLE IF NOT EXISTS revision_entries (
     reason TEXT NOT NULL,
     author TEXT NOT NULL,
     reviewer TEXT NOT NULL,
+    PRIMARY KEY (doc_id, version)
+);
+CREATE TABLE IF NOT EXISTS withdrawals (
+    doc_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    withdrawn_on TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    actor TEXT NOT NULL,
     PRIMARY KEY (doc_id, version)
 );
 CREATE TABLE IF NOT EXISTS events (
@@ -98,8 +106,39 @@ class Ledger(Protocol):
     def find_source(self, sha256: str) -> VersionRecord | None: ...
     def record_issue(self, record: VersionRecord, entries: Iterable[RevisionEntry],
                      events: Iterable[Event]) -> None: ...
+    def withdraw(self, withdrawals: Iterable[Withdrawal], events: Iterable[Event]) -> None:
+        """Mark versions 已废止 (nothing is deleted) and log it, atomically."""
+        with self._write() as db:
+            for w in withdrawals:
+                db.execute("INSERT OR REPLACE INTO withdrawals VALUES (?, ?, ?, ?, ?)",
+                           (w.doc_id, w.version, w.withdrawn_on.isoformat(), w.reason, w.actor))
+            self._append(db, events)
+
+    def withdrawals(self) -> list[Withdrawal]:
+        return [Withdrawal(r["doc_id"], r["version"], date.fromisoformat(r["withdrawn_on"]),
+                           r["reason"], r["actor"])
+                for r in self._db.execute("SELECT * FROM withdrawals ORDER BY doc_id, version")]
+
+    def rebuild(self, records: Iterable[VersionRecord], entries: Iterable[tuple[str, RevisionEntry]],
+                withdrawals: Iterable[Withdrawal], events: Iterable[Event]) -> None:
+        """Replace the document state (not the audit trail) with what the archive says."""
+        with self._write() as db:
+            for table in ("versions", "revision_entries", "withdrawals"):
+                db.execute(f"DELETE FROM {table}")
+        for record in records:
+            self.record_issue(record, [], [])
+        with self._write() as db:
+            for doc_id, entry in entries:
+                db.execute(
+                    "INSERT OR IGNORE INTO revision_entries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (doc_id, entry.version, entry.date.isoformat() if entry.date else None,
+                     entry.content, entry.reason, entry.author, entry.reviewer),
+                )
+        self.withdraw(withdrawals, events)
+
     def add_events(self, events: Iterable[Event]) -> None: ...
     def versions(self) -> list[VersionRecord]: ...
+    def withdrawals(self) -> list[Withdrawal]: ...
     def close(self) -> None: ...
 
 
@@ -142,7 +181,9 @@ class SqliteLedger:
                                         r["content"], r["reason"], r["author"], r["reviewer"])
             for r in self._db.execute("SELECT * FROM revision_entries WHERE doc_id = ?", (doc_id,))
         }
-        return DocumentHistory(doc_id, versions, entries)
+        withdrawn = {r["version"]: date.fromisoformat(r["withdrawn_on"]) for r in
+                     self._db.execute("SELECT * FROM withdrawals WHERE doc_id = ?", (doc_id,))}
+        return DocumentHistory(doc_id, versions, entries, withdrawn)
 
     def find_source(self, sha256: str) -> VersionRecord | None:
         row = self._db.execute("SELECT * FROM versions WHERE source_sha256 = ?", (sha256,)).fetchone()
@@ -166,6 +207,36 @@ class SqliteLedger:
                      entry.content, entry.reason, entry.author, entry.reviewer),
                 )
             self._append(db, events)
+
+    def withdraw(self, withdrawals: Iterable[Withdrawal], events: Iterable[Event]) -> None:
+        """Mark versions 已废止 (nothing is deleted) and log it, atomically."""
+        with self._write() as db:
+            for w in withdrawals:
+                db.execute("INSERT OR REPLACE INTO withdrawals VALUES (?, ?, ?, ?, ?)",
+                           (w.doc_id, w.version, w.withdrawn_on.isoformat(), w.reason, w.actor))
+            self._append(db, events)
+
+    def withdrawals(self) -> list[Withdrawal]:
+        return [Withdrawal(r["doc_id"], r["version"], date.fromisoformat(r["withdrawn_on"]),
+                           r["reason"], r["actor"])
+                for r in self._db.execute("SELECT * FROM withdrawals ORDER BY doc_id, version")]
+
+    def rebuild(self, records: Iterable[VersionRecord], entries: Iterable[tuple[str, RevisionEntry]],
+                withdrawals: Iterable[Withdrawal], events: Iterable[Event]) -> None:
+        """Replace the document state (not the audit trail) with what the archive says."""
+        with self._write() as db:
+            for table in ("versions", "revision_entries", "withdrawals"):
+                db.execute(f"DELETE FROM {table}")
+        for record in records:
+            self.record_issue(record, [], [])
+        with self._write() as db:
+            for doc_id, entry in entries:
+                db.execute(
+                    "INSERT OR IGNORE INTO revision_entries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (doc_id, entry.version, entry.date.isoformat() if entry.date else None,
+                     entry.content, entry.reason, entry.author, entry.reviewer),
+                )
+        self.withdraw(withdrawals, events)
 
     def add_events(self, events: Iterable[Event]) -> None:
         with self._write() as db:

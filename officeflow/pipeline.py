@@ -20,7 +20,7 @@ from officeflow.ledger import Event, Ledger
 from officeflow.lifecycle import next_review_date, states_on
 from officeflow.model import ParsedDocument, parse_document
 from officeflow.reader import Unreadable, read_workbook
-from officeflow.records import DocumentHistory, RevisionEntry, Status, VersionRecord
+from officeflow.records import DocumentHistory, RevisionEntry, Status, VersionRecord, Withdrawal
 from officeflow.register import RegisterRow, export_register
 from officeflow.render import DocumentProperties, build_context, check_template, render_docx
 from officeflow.rules import RuleContext
@@ -89,8 +89,20 @@ def check_workbook(data: bytes, workspace: Workspace, ledger: Ledger, today: dat
     parsed = parse_document(raw, raw.epoch)
     doc_id = parsed.value("doc_id")
     history = ledger.history(doc_id) if doc_id else DocumentHistory("")
-    context = RuleContext(workspace.settings, history, today, sha256_bytes(data))
+    context = RuleContext(workspace.settings, history, today, sha256_bytes(data),
+                          previous=lambda: load_archived(workspace, history.versions[-1])
+                          if history.versions else None)
     return Checked(parsed, validate(parsed, context), context)
+
+
+def load_archived(workspace: Workspace, record: VersionRecord) -> ParsedDocument | None:
+    """The parsed source workbook of an archived version (None if it is gone or unreadable)."""
+    path = workspace.outbox / record.source_path
+    try:
+        raw = read_workbook(path.read_bytes())
+    except (OSError, Unreadable):
+        return None
+    return parse_document(raw, raw.epoch)
 
 
 def plan_outputs(parsed: ParsedDocument, stamp: Stamp, ctx: RuleContext, workspace: Workspace,
@@ -209,14 +221,18 @@ def process_files(paths: list[Path], workspace: Workspace, ledger: Ledger,
 _REVIEWED = (Status.CURRENT, Status.PENDING)
 
 
-def register_rows(versions: list[VersionRecord], on: date, review_months: int) -> list[RegisterRow]:
+def register_rows(versions: list[VersionRecord], on: date, review_months: int,
+                  withdrawals: list[Withdrawal] | None = None) -> list[RegisterRow]:
     """One register row per archived version, with its status on the date `on`."""
     by_doc: dict[str, list[VersionRecord]] = defaultdict(list)
     for record in versions:
         by_doc[record.doc_id].append(record)
+    withdrawn: dict[str, dict[str, date]] = defaultdict(dict)
+    for w in withdrawals or []:
+        withdrawn[w.doc_id][w.version] = w.withdrawn_on
     rows: list[RegisterRow] = []
-    for records in by_doc.values():
-        states = states_on(records, on)
+    for doc_id, records in by_doc.items():
+        states = states_on(records, on, withdrawn[doc_id])
         for r in records:
             state = states[r.version]
             rows.append(RegisterRow(
@@ -235,7 +251,8 @@ def register_rows(versions: list[VersionRecord], on: date, review_months: int) -
 def export_register_from_ledger(workspace: Workspace, ledger: Ledger, today: date | None = None) -> int:
     """Rewrite the register spreadsheet from the ledger."""
     today = today or date.today()
-    rows = register_rows(ledger.versions(), today, workspace.settings.review_interval_months)
+    rows = register_rows(ledger.versions(), today, workspace.settings.review_interval_months,
+                         ledger.withdrawals())
     count = export_register(rows, workspace.register_path, today=today)
     ledger.add_events([Event("exported", file=workspace.settings.register_file, detail=f"{count} rows")])
     return count

@@ -50,9 +50,13 @@ class VersionRecord:
 
 @dataclass(frozen=True)
 class Withdrawal:
+    """A version withdrawn (已废止) by the process office, with the reason."""
+
     doc_id: str
+    version: str
     withdrawn_on: date
     reason: str
+    actor: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ class DocumentHistory:
     doc_id: str
     versions: list[VersionRecord] = field(default_factory=list)
     revision_entries: dict[str, RevisionEntry] = field(default_factory=dict)
-    withdrawal: Withdrawal | None = None
+    withdrawn: dict[str, date] = field(default_factory=dict)  # version → date withdrawn
 
     def version(self, version: str) -> VersionRecord | None:
         for record in self.versions:

@@ -7,13 +7,13 @@ in its catalog, parameterised by the kind's `step_table`, `role_columns`, … at
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from officeflow.durations import parse_duration
-from officeflow.findings import Finding, error, warning
+from officeflow.findings import CellRef, Finding, error, warning
 from officeflow.records import DocumentHistory, RevisionEntry
 from officeflow.settings import Settings
 from officeflow.text import normalise_label
@@ -28,6 +28,7 @@ from officeflow.versions import (
 )
 
 if TYPE_CHECKING:
+    from officeflow.catalog import Rule
     from officeflow.model import ParsedDocument
 
 _MEASURABLE = re.compile(
@@ -46,6 +47,8 @@ class RuleContext:
     history: DocumentHistory
     today: date
     source_sha256: str = ""
+    # Loads the latest archived version (for drafting a revision entry); only called when needed.
+    previous: Callable[[], ParsedDocument | None] | None = None
 
 
 def is_measurable(text: str) -> bool:
@@ -175,18 +178,43 @@ def check_revision_log(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Findin
     if version is None:
         return
     if own_index is None:
+        draft = _drafted_entry(doc, ctx)
         yield error("revision.missing-entry",
-                    f"修订记录中没有本版本（{version}）的记录：请新增一行，写明修订内容和修订原因。",
-                    doc.source.table("revision_log"))
+                    f"修订记录中没有本版本（{version}）的记录：请新增一行，写明修订内容和修订原因。"
+                    + (f"系统比对上一版本后建议修订内容：{draft}" if draft else ""),
+                    _next_row_cell(doc, "revision_log", "content") or doc.source.table("revision_log"),
+                    suggestion=draft)
         return
     own = rows[own_index]
     if not own.content:
-        yield error("revision.content-missing", f"请填写 {version} 的修订内容。",
-                    doc.source.cell("revision_log", own_index, "content"))
+        draft = _drafted_entry(doc, ctx)
+        yield error("revision.content-missing",
+                    f"请填写 {version} 的修订内容。" + (f"系统比对上一版本后建议：{draft}请确认或修改。" if draft else ""),
+                    doc.source.cell("revision_log", own_index, "content"), suggestion=draft)
     if not own.reason:
         yield error("revision.reason-missing",
                     f"请填写 {version} 的修订原因（如“根据2024年财税新规调整票据要求”），保证修订可追溯。",
                     doc.source.cell("revision_log", own_index, "reason"))
+
+
+def _drafted_entry(doc: ParsedDocument, ctx: RuleContext) -> str:
+    """What changed since the archived version, as a proposed 修订内容 ("" for a new document)."""
+    previous = ctx.previous() if ctx.previous else None
+    if previous is None or previous.kind.key != doc.kind.key:
+        return ""
+    from officeflow.diff import draft_entry  # late: diff → render → stamp → rules (a cycle)
+
+    return draft_entry(previous, doc)
+
+
+def _next_row_cell(doc: ParsedDocument, table: str, column: str) -> CellRef | None:
+    """The cell of `column` in the first row below the table's last record."""
+    cells = [row[column] for row in doc.source.rows.get(table, []) if column in row]
+    if not cells:
+        return None
+    last = max(int("".join(ch for ch in c.cell if ch.isdigit())) for c in cells)
+    letters = "".join(ch for ch in cells[0].cell if ch.isalpha())
+    return CellRef(cells[0].sheet, f"{letters}{last + 1}")
 
 
 def _compare_with_archive(row: Any, archived: RevisionEntry, cell: Any) -> Iterator[Finding]:
@@ -359,3 +387,59 @@ def step_wording(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
                 yield warning("wording.unmeasurable",
                               f"“{column.label}”没有量化标准：请写明数值，如“响应时间≤2小时”“准确率≥95%”。",
                               where)
+
+
+# ---------------------------------------------------------------- parameterised rules
+
+
+def names_listed(list_field: str, columns: tuple[str, ...], table: str | None = None) -> Rule:
+    """A rule: every name in `columns` of `table` (default: the step table) is listed in the
+    list field `list_field` of 基本信息 (a warning otherwise; code `<list_field>.unknown`).
+
+    `step_roles_known` does this for roles; kinds whose steps are owned by departments use
+    `names_listed("departments", ("department", …))`. List columns are checked item by item.
+    """
+
+    def rule(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
+        known = {normalise_label(n) for n in doc.value(list_field)}
+        if not known:
+            return
+        label = doc.kind.field(list_field).label
+        key = table or doc.kind.step_table
+        spec = doc.kind.table(key)
+        for index, row in enumerate(doc.rows(key)):
+            for column in columns:
+                value = getattr(row, column)
+                names = value if isinstance(value, list) else [value] if value else []
+                for name in names:
+                    if normalise_label(name) not in known:
+                        yield warning(f"{list_field}.unknown",
+                                      f"“{spec.column(column).label}”中的“{name}”未列在{label}中："
+                                      f"请在基本信息的{label}里补上，或改用已列出的名称。",
+                                      doc.source.cell(key, index, column))
+
+    rule.__name__ = rule.__qualname__ = f"names_listed_{list_field}_{table or 'steps'}"
+    return rule
+
+
+def measurable_column(table: str, column: str, *, blank: bool = False) -> Rule:
+    """A rule: `column` of `table` holds a measurable target (warning); with `blank=True`
+    an empty cell is warned about too (the target is expected on every row)."""
+
+    def rule(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
+        label = doc.kind.table(table).column(column).label
+        for index, row in enumerate(doc.rows(table)):
+            text = getattr(row, column)
+            where = doc.source.cell(table, index, column)
+            if not text:
+                if blank:
+                    yield warning("wording.unmeasurable",
+                                  f"“{label}”未填写：请写明可量化的目标，如“响应率≥98%”“耗时缩短50%”。",
+                                  where)
+            elif not is_measurable(text):
+                yield warning("wording.unmeasurable",
+                              f"“{label}”没有量化标准：请写明数值，如“响应率≥98%”“耗时缩短50%”。",
+                              where)
+
+    rule.__name__ = rule.__qualname__ = f"measurable_{table}_{column}"
+    return rule

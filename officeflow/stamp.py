@@ -39,8 +39,7 @@ def stamp_document(doc: ParsedDocument, ctx: RuleContext) -> Stamp:
     effective: date = doc.value("effective_date")
     history = ctx.history
     dated = [_Dated(v.version, v.effective_date) for v in history.versions]
-    withdrawn = ({v.version: history.withdrawal.withdrawn_on for v in history.versions}
-                 if history.withdrawal else {})
+    withdrawn = history.withdrawn
     before = states_on(dated, ctx.today, withdrawn)
     after: dict[str, VersionState] = states_on([*dated, _Dated(version, effective)], ctx.today, withdrawn)
     supersedes = next((v for v, s in before.items() if s.status is Status.CURRENT), None)

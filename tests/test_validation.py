@@ -115,7 +115,7 @@ def test_revision_entry_needs_reason_and_must_exist(tmp_path: Path, workspace: W
     other = make_workbook(tmp_path, "b.xlsx", fields={"版本号": "V1.1"},
                           revisions=[["V1.0", date(2024, 1, 1), "初稿", "新建", "王敏", "主管"]])
     codes = located(findings_of(other, workspace, ledger))
-    assert ("revision.missing-entry", "修订记录!A1") in codes
+    assert ("revision.missing-entry", "修订记录!C3") in codes  # the content cell of the next row
 
 
 def test_reviews_must_all_pass_in_order(tmp_path: Path, workspace: Workspace, ledger: SqliteLedger) -> None:
