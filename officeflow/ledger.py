@@ -106,36 +106,9 @@ class Ledger(Protocol):
     def find_source(self, sha256: str) -> VersionRecord | None: ...
     def record_issue(self, record: VersionRecord, entries: Iterable[RevisionEntry],
                      events: Iterable[Event]) -> None: ...
-    def withdraw(self, withdrawals: Iterable[Withdrawal], events: Iterable[Event]) -> None:
-        """Mark versions 已废止 (nothing is deleted) and log it, atomically."""
-        with self._write() as db:
-            for w in withdrawals:
-                db.execute("INSERT OR REPLACE INTO withdrawals VALUES (?, ?, ?, ?, ?)",
-                           (w.doc_id, w.version, w.withdrawn_on.isoformat(), w.reason, w.actor))
-            self._append(db, events)
-
-    def withdrawals(self) -> list[Withdrawal]:
-        return [Withdrawal(r["doc_id"], r["version"], date.fromisoformat(r["withdrawn_on"]),
-                           r["reason"], r["actor"])
-                for r in self._db.execute("SELECT * FROM withdrawals ORDER BY doc_id, version")]
-
+    def withdraw(self, withdrawals: Iterable[Withdrawal], events: Iterable[Event]) -> None: ...
     def rebuild(self, records: Iterable[VersionRecord], entries: Iterable[tuple[str, RevisionEntry]],
-                withdrawals: Iterable[Withdrawal], events: Iterable[Event]) -> None:
-        """Replace the document state (not the audit trail) with what the archive says."""
-        with self._write() as db:
-            for table in ("versions", "revision_entries", "withdrawals"):
-                db.execute(f"DELETE FROM {table}")
-        for record in records:
-            self.record_issue(record, [], [])
-        with self._write() as db:
-            for doc_id, entry in entries:
-                db.execute(
-                    "INSERT OR IGNORE INTO revision_entries VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (doc_id, entry.version, entry.date.isoformat() if entry.date else None,
-                     entry.content, entry.reason, entry.author, entry.reviewer),
-                )
-        self.withdraw(withdrawals, events)
-
+                withdrawals: Iterable[Withdrawal], events: Iterable[Event]) -> None: ...
     def add_events(self, events: Iterable[Event]) -> None: ...
     def versions(self) -> list[VersionRecord]: ...
     def withdrawals(self) -> list[Withdrawal]: ...
