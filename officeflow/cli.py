@@ -22,7 +22,7 @@ from officeflow import __version__
 from officeflow.errors import OfficeflowError
 from officeflow.findings import Finding, Severity, has_errors
 from officeflow.kinds import KINDS
-from officeflow.ledger import open_ledger
+from officeflow.ledger import SqliteLedger, open_ledger
 from officeflow.pipeline import (
     Result,
     check_workbook,
@@ -205,3 +205,154 @@ def watch(ctx: click.Context, once: bool, polling: bool | None) -> None:
     summary = run_watch(workspace, options)
     click.echo(str(summary))
     sys.exit(1 if once and summary.failed else 0)
+
+
+@register.command("rebuild")
+@click.pass_context
+def register_rebuild(ctx: click.Context) -> None:
+    """Rebuild the ledger's documents from the archive's manifests, then re-export the register."""
+    from officeflow.control import rebuild
+
+    workspace = _workspace(ctx)
+    with _ledger(workspace) as ledger:
+        count = rebuild(workspace, ledger)
+    click.echo(f"已从归档重建 Rebuilt from the archive: {count} 个版本 versions")
+
+
+class _ledger:
+    """`with _ledger(workspace) as ledger:` opens and always closes the ledger."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.ledger = open_ledger(workspace.ledger_path)
+
+    def __enter__(self) -> SqliteLedger:
+        return self.ledger
+
+    def __exit__(self, *_: object) -> None:
+        self.ledger.close()
+
+
+@main.command()
+@click.argument("doc_id")
+@click.pass_context
+def status(ctx: click.Context, doc_id: str) -> None:
+    """Show every version of DOC_ID with today's status, dates and approver."""
+    from officeflow.control import status_report
+
+    workspace = _workspace(ctx)
+    with _ledger(workspace) as ledger:
+        lines = status_report(workspace, ledger, doc_id)
+    click.echo(f"{doc_id}  {lines[-1].record.name}")
+    click.echo("版本   状态      生效日期    失效日期    下次复审    终审人    接收时间")
+    for line in lines:
+        r, s = line.record, line.state
+        click.echo(f"{r.version:<6} {s.status.value:<6} {r.effective_date}  "
+                   f"{s.expiry_date or '':<10}  {line.next_review or '':<10}  {r.approver:<8} "
+                   f"{r.received_at:%Y-%m-%d %H:%M}")
+
+
+@main.command()
+@click.argument("doc_id")
+@click.option("--reason", required=True, help="Why the document is withdrawn (废止原因).")
+@click.pass_context
+def withdraw(ctx: click.Context, doc_id: str, reason: str) -> None:
+    """Withdraw DOC_ID (已废止): nothing is deleted; only a new version revives it."""
+    from officeflow.control import withdraw as withdraw_document
+
+    workspace = _workspace(ctx)
+    with _ledger(workspace) as ledger:
+        versions = withdraw_document(workspace, ledger, doc_id, reason, actor=_actor_name())
+    if versions:
+        click.echo(f"已废止 Withdrawn: {doc_id} {'、'.join(versions)}（原因：{reason}）")
+    else:
+        click.echo(f"{doc_id} 已全部废止，无需重复操作 (already withdrawn)")
+
+
+def _actor_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@main.command()
+@click.option("--within", "within_days", type=int, default=30, show_default=True,
+              help="Days ahead to look for reviews.")
+@click.pass_context
+def due(ctx: click.Context, within_days: int) -> None:
+    """List current documents whose periodic review is due within N days or overdue."""
+    from officeflow.control import due_reviews
+
+    workspace = _workspace(ctx)
+    with _ledger(workspace) as ledger:
+        items = due_reviews(workspace, ledger, within_days)
+    if not items:
+        click.echo(f"{within_days} 天内没有到期的复审 (no reviews due)")
+    for item in items:
+        r = item.record
+        when = (click.style(f"已逾期 {-item.days_left} 天", fg="red") if item.days_left < 0
+                else f"{item.days_left} 天后到期")
+        click.echo(f"{r.doc_id} {r.version}  {r.name}  复审日期 {item.due}  {when}  负责人 {r.owner}")
+
+
+@main.command("next-id")
+@click.argument("prefix")
+@click.option("--year", type=int, help="Year in the ID (default: this year).")
+@click.pass_context
+def next_id_command(ctx: click.Context, prefix: str, year: int | None) -> None:
+    """Print the next free 流程编号 for PREFIX[-CAT], e.g. CRM-CS → CRM-CS-2024-006."""
+    from officeflow.control import next_id
+
+    workspace = _workspace(ctx)
+    with _ledger(workspace) as ledger:
+        click.echo(next_id(ledger, prefix, year))
+
+
+@main.command()
+@click.argument("doc_id")
+@click.argument("old")
+@click.argument("new")
+@click.pass_context
+def diff(ctx: click.Context, doc_id: str, old: str, new: str) -> None:
+    """Print what changed in DOC_ID between versions OLD and NEW."""
+    from officeflow.control import diff_versions
+
+    workspace = _workspace(ctx)
+    with _ledger(workspace) as ledger:
+        lines = diff_versions(workspace, ledger, doc_id, old, new)
+    for line in lines or ["无实质内容变化 (no changes)"]:
+        click.echo(f"- {line}")
+
+
+@main.command()
+@click.argument("doc_id", required=False)
+@click.pass_context
+def audit(ctx: click.Context, doc_id: str | None) -> None:
+    """Print the audit trail (all events, or those of DOC_ID)."""
+    workspace = _workspace(ctx)
+    with _ledger(workspace) as ledger:
+        events = ledger.events(doc_id)
+    for e in events:
+        click.echo(f"{e['at']}  {e['event']:<12} {e['doc_id']} {e['version']}  {e['actor']}@{e['host']}  "
+                   f"{e['file']}  {e['sha256'][:12]}  {e['detail']}")
+
+
+@main.command()
+@click.pass_context
+def verify(ctx: click.Context) -> None:
+    """Re-hash archived files against the ledger and check the audit chain; exit 1 on any problem."""
+    from officeflow.control import verify as verify_archive
+
+    workspace = _workspace(ctx)
+    with _ledger(workspace) as ledger:
+        report = verify_archive(workspace, ledger)
+    for label, items in (("已被修改 edited", report.edited), ("缺失 missing", report.missing),
+                         ("多余文件 stray", report.stray)):
+        for item in items:
+            click.echo(click.style(f"{label}: {item}", fg="red"))
+    for event_id in report.broken_events:
+        click.echo(click.style(f"审计记录被篡改 audit event tampered: #{event_id}", fg="red"))
+    click.echo("校验通过 verified" if report.ok else "校验失败 verification failed")
+    sys.exit(0 if report.ok else 1)
