@@ -41,6 +41,9 @@ def build_context(doc: ParsedDocument, stamp: Stamp, control_mark: str = "") -> 
     context: dict[str, Any] = {f.key: format_value(doc.value(f.key)) for f in doc.kind.fields}
     for table in doc.kind.tables:
         context[table.key] = [format_value(row) for row in doc.rows(table.key)]
+        if table.extra_columns is not None:
+            # The headers of the data columns (RACI roles) in sheet order, for column loops.
+            context[f"{table.key}_extra_headers"] = list(doc.source.extra_headers.get(table.key, {}))
     context.update(
         kind_label=doc.kind.label,
         version=stamp.version,

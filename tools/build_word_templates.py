@@ -472,7 +472,197 @@ def build_sop(path: Path) -> Path:
     return path
 
 
-BUILDERS: dict[str, Callable[[Path], Path]] = {"sop.docx": build_sop}
+SCENARIO_STEP_COLUMNS = (
+    Column("步骤编号", "number", 1.3, center=True),
+    Column("步骤名称", "name", 2.2),
+    Column("责任部门", "department", 1.8, center=True),
+    Column("配合部门", "supporting", 2.1),
+    Column("操作内容", "content"),
+    Column("输出", "outputs", 2.6),
+    Column("时限", "duration", 2.2),
+)
+KEY_POINT_COLUMNS = (
+    Column("序号", "number", 1.4, center=True),
+    Column("要点", "text"),
+)
+STANDARD_COLUMNS = (
+    Column("标准编号", "code", 1.6, center=True),
+    Column("服务项目", "item", 2.1),
+    Column("标准类别", "category", 1.6, center=True),
+    Column("具体要求", "requirement"),
+    Column("责任部门", "department", 1.6, center=True),
+    Column("达标指标", "target", 2.2),
+    Column("备注", "note", 1.8),
+)
+PROCEDURE_COLUMNS = (
+    Column("步骤编号", "number", 1.2, center=True),
+    Column("流程阶段", "stage", 1.7, center=True),
+    Column("操作步骤", "action", 2.0),
+    Column("操作要点", "key_points"),
+    Column("责任岗位", "role", 1.6, center=True),
+    Column("输出成果", "outputs", 2.1),
+    Column("时限要求", "duration", 1.6, center=True),
+    Column("关联标准", "standards", 1.6, center=True),
+)
+INSPECTION_COLUMNS = (
+    Column("检查日期", "date", 2.0, center=True),
+    Column("检查项目", "item", 1.7),
+    Column("检查标准", "criterion", 1.9),
+    Column("检查结果", "result", 1.3, center=True),
+    Column("问题描述", "problem"),
+    Column("责任部门", "department", 1.4, center=True),
+    Column("整改措施", "corrective_action", 2.0),
+    Column("整改时限", "deadline", 2.0, center=True),
+    Column("验证结果", "verification", 1.4, center=True),
+)
+OPTIMIZATION_STEP_COLUMNS = (
+    Column("步骤编号", "number", 1.5, center=True),
+    Column("步骤名称", "name", 3.0),
+    Column("责任岗位", "role", 2.0, center=True),
+    Column("输入", "inputs"),
+    Column("输出", "outputs"),
+    Column("耗时", "duration", 1.8, center=True),
+)
+RISK_COLUMNS = (
+    Column("序号", "number", 1.4, center=True),
+    Column("风险描述", "risk"),
+    Column("应对措施", "measure"),
+)
+PROPOSAL_COLUMNS = (
+    Column("序号", "number", 1.4, center=True),
+    Column("建议内容", "proposal"),
+    Column("预期效果", "effect"),
+)
+OPTIMIZATION_INFO_ROWS = (
+    *BASIC_INFO_ROWS[:4],
+    (("协同部门", "collaborating"), ("支持部门", "supporting")),
+    *BASIC_INFO_ROWS[4:],
+    (("总流程周期", "cycle_time"),),
+)
+RACI_LEGEND = "R 负责执行　A 批准/最终负责　C 咨询　I 知会"
+
+
+def add_raci_table(doc: DocumentObject, title: str, loop_var: str = "raci",
+                   headers_var: str = "raci_extra_headers", steps_var: str = "steps") -> Table:
+    """The RACI matrix as a real table: one row per step, one column per role.
+
+    The role columns are a docxtpl column loop (`{%tc for %}` … `{%tc endfor %}`): the
+    three template cells become one cell per role; docxtpl's fix_tables then resizes the
+    grid. The step name is looked up in the step table by step number.
+    """
+    add_heading(doc, title)
+    roles_for = f"{{%tc for role in {headers_var} %}}"
+    # fix_tables keeps the template's columns in proportion and gives added ones the new
+    # average width. With the three loop cells at exactly the template's average (a fifth
+    # of the width), every role column comes out equal for any number of roles, and
+    # 步骤编号 : 步骤名称 stay 1 : 3.
+    fifth = round(TEXT_WIDTH_CM / 5, 2)
+    widths = [round(fifth / 2, 2), round(fifth * 1.5, 2), fifth, fifth, fifth]
+    tag_rows = [f"{{%tr for r in {loop_var} %}}", None, "{%tr endfor %}",
+                f"{{%tr if not {loop_var} %}}", "无", "{%tr endif %}"]
+    table = _new_table(doc, 1 + len(tag_rows), widths)
+    header = table.rows[0]
+    texts = ["步骤编号", "步骤名称", roles_for, _var("role"), "{%tc endfor %}"]
+    for cell, text in zip(header.cells, texts, strict=True):
+        _write_cell(cell, text, head=True)
+        _shade(cell, HEADER_FILL)
+    _row_flag(header, "w:tblHeader")
+    _row_flag(header, "w:cantSplit")
+    name = (f"{{% for s in {steps_var} if s.number == r.number %}}"
+            f"{_var('s.name')}{{% endfor %}}")
+    data = ["{{ r.number }}", name, roles_for, _var("r.extra.get(role, '')"), "{%tc endfor %}"]
+    for offset, text in enumerate(tag_rows, start=1):
+        row = table.rows[offset]
+        if text is None:
+            for index, (cell, value) in enumerate(zip(row.cells, data, strict=True)):
+                _write_cell(cell, value, center=index != 1)
+            _row_flag(row, "w:cantSplit")
+        else:
+            _write_cell(_merge_row(table, offset), text, center=not text.startswith("{%"))
+    # Cell widths would pin every rendered role cell to the template's width; without them
+    # Word and LibreOffice lay the table out on the grid that docxtpl resizes.
+    for tc_width in table._tbl.iter(qn("w:tcW")):
+        tc_width.getparent().remove(tc_width)
+    legend = doc.add_paragraph(RACI_LEGEND, style=STYLE_CELL)
+    legend.paragraph_format.space_before = Pt(3)
+    return table
+
+
+def add_labelled_line(doc: DocumentObject, label: str, var: str) -> Paragraph:
+    """A body line `label：value` right under a table (e.g. 总流程周期)."""
+    paragraph = doc.add_paragraph(style=STYLE_BODY)
+    paragraph.paragraph_format.first_line_indent = Pt(0)
+    paragraph.paragraph_format.space_before = Pt(4)
+    paragraph.add_run(f"{label}：").bold = True
+    paragraph.add_run(_var(var))
+    return paragraph
+
+
+def build_scenario(path: Path) -> Path:
+    """Build templates/scenario.docx — 业务场景流程."""
+    doc = new_document()
+    add_header(doc)
+    add_footer(doc)
+    add_title(doc)
+    add_info_table(doc)
+    add_text_section(doc, "二、适用场景", "scenario")
+    add_text_section(doc, "三、流程目标", "objective")
+    add_text_section(doc, "四、适用范围", "scope")
+    add_loop_table(doc, "五、流程步骤", SCENARIO_STEP_COLUMNS, "steps", item="s")
+    add_loop_table(doc, "六、执行要点", KEY_POINT_COLUMNS, "key_points", item="k")
+    add_loop_table(doc, "七、配套表单与相关文件", RELATED_COLUMNS, "related_documents", item="d")
+    add_revision_history(doc, "八、修订记录")
+    add_reviews(doc, "九、审核与批准")
+    save_template(doc, path)
+    return path
+
+
+def build_standard(path: Path) -> Path:
+    """Build templates/standard.docx — 产品服务标准."""
+    doc = new_document()
+    add_header(doc)
+    add_footer(doc)
+    add_title(doc)
+    add_info_table(doc)
+    add_text_section(doc, "二、流程目标", "objective")
+    add_text_section(doc, "三、适用范围", "scope")
+    add_loop_table(doc, "四、服务标准", STANDARD_COLUMNS, "standards", item="st")
+    add_loop_table(doc, "五、操作流程", PROCEDURE_COLUMNS, "procedure", item="p")
+    add_loop_table(doc, "六、服务质量监督检查记录", INSPECTION_COLUMNS, "inspections", item="c")
+    add_loop_table(doc, "七、相关文件", RELATED_COLUMNS, "related_documents", item="d")
+    add_revision_history(doc, "八、修订记录")
+    add_reviews(doc, "九、审核与批准")
+    save_template(doc, path)
+    return path
+
+
+def build_optimization(path: Path) -> Path:
+    """Build templates/optimization.docx — 流程梳理优化."""
+    doc = new_document()
+    add_header(doc)
+    add_footer(doc)
+    add_title(doc)
+    add_info_table(doc, OPTIMIZATION_INFO_ROWS)
+    add_text_section(doc, "二、流程目标", "objective")
+    add_text_section(doc, "三、适用范围", "scope")
+    add_loop_table(doc, "四、关键步骤", OPTIMIZATION_STEP_COLUMNS, "steps", item="s")
+    add_labelled_line(doc, "总流程周期", "cycle_time")
+    add_raci_table(doc, "五、责任矩阵（RACI）")
+    add_loop_table(doc, "六、关键风险点", RISK_COLUMNS, "risks", item="rk")
+    add_loop_table(doc, "七、优化建议", PROPOSAL_COLUMNS, "proposals", item="pr")
+    add_loop_table(doc, "八、相关文件", RELATED_COLUMNS, "related_documents", item="d")
+    add_revision_history(doc, "九、修订记录")
+    add_reviews(doc, "十、审核与批准")
+    save_template(doc, path)
+    return path
+
+
+BUILDERS: dict[str, Callable[[Path], Path]] = {
+    "sop.docx": build_sop,
+    "scenario.docx": build_scenario,
+    "standard.docx": build_standard,
+    "optimization.docx": build_optimization,
+}
 
 
 def build_all(out_dir: Path = TEMPLATES_DIR) -> list[Path]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from officeflow.catalog import KindSpec
+from officeflow.kinds.optimization import OPTIMIZATION
+from officeflow.kinds.scenario import SCENARIO
 from officeflow.kinds.sop import SOP
+from officeflow.kinds.standard import STANDARD
 from officeflow.text import normalise_label
 
-KINDS: dict[str, KindSpec] = {SOP.key: SOP}
+KINDS: dict[str, KindSpec] = {k.key: k for k in (SOP, SCENARIO, STANDARD, OPTIMIZATION)}
 
 
 def register_kind(kind: KindSpec) -> None:
