@@ -7,7 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -30,52 +30,9 @@ from officeflow.workbook_template import (
 
 REPO = Path(__file__).resolve().parents[1]
 
-# Seed 000, 客户服务类流程示例, as a person would type it.
-SEED_000 = {
-    "fields": {
-        "name": "客户投诉处理流程",
-        "doc_id": "CRM-CS-2024-005",
-        "version": "V2.0",
-        "effective_date": date(2024, 8, 1),
-        "category": "客户服务类",
-        "department": "客服部",
-        "departments": ["客服部", "技术部", "法务部"],
-        "roles": ["客服专员", "客服主管", "技术支持工程师", "法务专员"],
-        "owner": "王敏",
-        "objective": "客户投诉24小时内响应，7个工作日内解决，满意度≥90%",
-        "scope": "适用于所有个人客户及企业客户的投诉处理，不包括产品质量问题退换货（另见《退换货流程》）",
-    },
-    "tables": {
-        "steps": [
-            {"number": "1.1", "content": "接收客户投诉信息（电话、邮件、在线表单）", "role": "客服专员",
-             "inputs": "客户投诉内容、联系方式", "outputs": "《客户投诉登记表》", "duration": "≤30分钟",
-             "control_point": "记录完整，分类准确（如服务态度、技术故障、billing问题）"},
-            {"number": "1.2", "content": "投诉分级（按紧急程度：紧急、一般、建议）", "role": "客服主管",
-             "inputs": "《客户投诉登记表》", "outputs": "《投诉分级表》", "duration": "≤15分钟",
-             "control_point": "紧急投诉（如服务中断）需立即升级至技术部"},
-            {"number": "1.3", "content": "转派至责任部门", "role": "客服专员",
-             "inputs": "《投诉分级表》", "outputs": "《投诉转派单》", "duration": "≤10分钟",
-             "control_point": "根据投诉类型准确选择责任部门，避免错派"},
-        ],
-        "related_documents": [
-            {"name": "《客户投诉登记表》", "code": "CRM-TAB-001"},
-            {"name": "《投诉分级表》", "code": "CRM-TAB-002"},
-            {"name": "《服务质量考核办法》", "code": "CRM-PO-003"},
-        ],
-        "revision_log": [
-            {"version": "V1.0", "date": date(2024, 1, 1), "content": "初稿编写", "reason": "新建流程",
-             "author": "王敏", "reviewer": "客服主管"},
-            {"version": "V2.0", "date": date(2024, 7, 15), "content": "增加“投诉分级”步骤",
-             "reason": "紧急投诉未能及时升级", "author": "王敏", "reviewer": "流程经理"},
-        ],
-        "reviews": [
-            {"level": "初审", "reviewer": "王敏", "date": date(2024, 7, 16), "conclusion": "通过"},
-            {"level": "复审", "reviewer": "李强", "date": date(2024, 7, 18), "conclusion": "通过"},
-            {"level": "终审", "reviewer": "张华", "date": date(2024, 7, 22), "conclusion": "通过",
-             "opinion": "同意发布"},
-        ],
-    },
-}
+# Seed 000, 客户服务类流程示例, as a person would type it: the shipped example's data.
+sys.path.insert(0, str(REPO / "tools"))
+from make_examples import COMPLAINTS as SEED_000  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +189,7 @@ def test_fill_with_seed_000(tmp_path: Path) -> None:
     revisions = wb["修订记录"]
     assert revisions["A3"].value == "V2.0"
     assert revisions["B3"].value == datetime(2024, 7, 15)
-    assert revisions["D3"].value == "紧急投诉未能及时升级"
+    assert revisions["D3"].value == "紧急投诉未及时升级导致二次投诉"
     reviews = wb["审核记录"]
     assert [reviews.cell(r, 1).value for r in (2, 3, 4)] == ["初审", "复审", "终审"]
     assert reviews["E4"].value == "同意发布"
@@ -251,7 +208,7 @@ def test_filled_template_reads_back(tmp_path: Path) -> None:
     assert str(document.fields["doc_id"].where) == f"基本信息!B{3 + SOP.fields.index(SOP.field('doc_id'))}"
     assert [r.values["number"].value for r in document.tables["steps"].rows] == ["1.1", "1.2", "1.3"]
     assert len(document.tables["reviews"].rows) == 3
-    assert document.tables["revision_log"].rows[1].values["reason"].value == "紧急投诉未能及时升级"
+    assert document.tables["revision_log"].rows[1].values["reason"].value == "紧急投诉未及时升级导致二次投诉"
 
 
 def test_blank_template_reads_back_empty(template: Path) -> None:
