@@ -356,3 +356,75 @@ def verify(ctx: click.Context) -> None:
         click.echo(click.style(f"审计记录被篡改 audit event tampered: #{event_id}", fg="red"))
     click.echo("校验通过 verified" if report.ok else "校验失败 verification failed")
     sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@click.argument("doc_ids", nargs=-1)
+@click.option("--all", "all_documents", is_flag=True, help="Every archived version.")
+@click.option("--kind", type=click.Choice(sorted(KINDS)), help="Only documents of this kind.")
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@click.option("--workers", type=int, help="Processes to use (default: all cores).")
+@click.pass_context
+def regenerate(ctx: click.Context, doc_ids: tuple[str, ...], all_documents: bool, kind: str | None,
+               dry_run: bool, workers: int | None) -> None:
+    """Re-render archived documents with the current templates (only changed files are rewritten)."""
+    from officeflow.regenerate import regenerate as regenerate_documents
+
+    if not doc_ids and not all_documents and not kind:
+        raise click.UsageError("give DOC_ID…, --all or --kind")
+    workspace = _workspace(ctx)
+    with _ledger(workspace) as ledger:
+        summary = regenerate_documents(workspace, ledger, list(doc_ids) or None, kind, dry_run,
+                                       workers, progress=sys.stderr.isatty())
+    for item in summary.failed:
+        click.echo(click.style(f"失败 failed: {item.doc_id} {item.version}: {item.message}", fg="red"))
+    verb = "将更新 would change" if dry_run else "已更新 changed"
+    click.echo(f"{verb} {len(summary.changed)}，未变 unchanged {len(summary.unchanged)}，"
+               f"失败 failed {len(summary.failed)}（{summary.seconds:.1f} s）")
+    sys.exit(1 if summary.failed else 0)
+
+
+@main.command()
+@click.argument("doc_id", required=False)
+@click.option("--version", "version", help="A version other than the current one.")
+@click.option("--copies", type=int, default=1, show_default=True, help="Number of serial-numbered copies.")
+@click.option("--to", "recipient", default="", help="Recipient (name / department) for the distribution log.")
+@click.option("--allow-obsolete", is_flag=True, help="Allow a version that is not 现行有效.")
+@click.option("--current", is_flag=True, help="Copies of every current document (see --department).")
+@click.option("--department", help="With --current: only this 主责部门.")
+@click.pass_context
+def training(ctx: click.Context, doc_id: str | None, version: str | None, copies: int, recipient: str,
+             allow_obsolete: bool, current: bool, department: str | None) -> None:
+    """Print training copies (PDF, marked 培训专用 · 非受控文件) of a document's current version."""
+    from officeflow.training import make_department_copies, make_training_copies
+
+    if not doc_id and not current:
+        raise click.UsageError("give DOC_ID or --current")
+    workspace = _workspace(ctx)
+    with _ledger(workspace) as ledger:
+        if current:
+            results = make_department_copies(workspace, ledger, department, copies, recipient)
+        else:
+            results = [make_training_copies(workspace, ledger, doc_id or "", version, copies, recipient,
+                                            allow_obsolete)]
+    for result in results:
+        for serial, pdf in zip(result.serials, result.pdfs, strict=True):
+            click.echo(f"培训副本 training copy {serial}: {pdf}")
+    if not results:
+        click.echo("没有现行有效的文件 (no current documents)")
+
+
+@main.command()
+@click.argument("doc_id")
+@click.pass_context
+def recall(ctx: click.Context, doc_id: str) -> None:
+    """List outstanding training copies of DOC_ID's versions that are no longer current."""
+    from officeflow.training import outstanding_copies
+
+    workspace = _workspace(ctx)
+    with _ledger(workspace) as ledger:
+        copies = outstanding_copies(ledger, doc_id)
+    if not copies:
+        click.echo(f"{doc_id} 没有需回收的旧版培训副本 (nothing to recall)")
+    for copy in copies:
+        click.echo(f"{copy.serial}  {copy.version}  {copy.recipient or '-'}  {copy.printed_at:%Y-%m-%d %H:%M}")

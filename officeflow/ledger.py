@@ -246,3 +246,96 @@ class SqliteLedger:
 
 def open_ledger(path: Path) -> SqliteLedger:
     return SqliteLedger(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Training copies and regeneration (issue 6). Functions over a SqliteLedger, kept apart from
+# the class; each write is one IMMEDIATE transaction together with its audit events.
+
+TRAINING_SCHEMA = """
+CREATE TABLE IF NOT EXISTS training_copies (
+    serial TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    recipient TEXT NOT NULL,
+    printed_at TEXT NOT NULL,
+    pdf_path TEXT NOT NULL,
+    returned_at TEXT,
+    UNIQUE (doc_id, version, sequence)
+);
+"""
+
+
+@dataclass(frozen=True)
+class TrainingCopy:
+    """One printed, uncontrolled training copy: who has it, of which version."""
+
+    serial: str  # e.g. CRM-CS-2024-005-V2.0-T0003
+    doc_id: str
+    version: str
+    sequence: int
+    recipient: str
+    printed_at: datetime
+    pdf_path: str  # relative to outbox/
+    returned_at: datetime | None = None
+
+
+def ensure_training_schema(ledger: SqliteLedger) -> None:
+    ledger._db.executescript(TRAINING_SCHEMA)
+
+
+def next_training_sequence(ledger: SqliteLedger, doc_id: str, version: str) -> int:
+    """The number the next copy of this version gets (T0001, T0002…)."""
+    ensure_training_schema(ledger)
+    row = ledger._db.execute(
+        "SELECT MAX(sequence) AS n FROM training_copies WHERE doc_id = ? AND version = ?",
+        (doc_id, version)).fetchone()
+    return (row["n"] or 0) + 1
+
+
+def record_training_copies(ledger: SqliteLedger, copies: Iterable[TrainingCopy],
+                           events: Iterable[Event]) -> None:
+    """Store printed copies and their audit events atomically (a taken serial aborts all)."""
+    ensure_training_schema(ledger)
+    with ledger._write() as db:
+        for c in copies:
+            db.execute("INSERT INTO training_copies VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (c.serial, c.doc_id, c.version, c.sequence, c.recipient,
+                        c.printed_at.isoformat(timespec="seconds"), c.pdf_path,
+                        c.returned_at.isoformat(timespec="seconds") if c.returned_at else None))
+        ledger._append(db, events)
+
+
+def training_copies(ledger: SqliteLedger, doc_id: str | None = None) -> list[TrainingCopy]:
+    """Every recorded copy (of one document), oldest first."""
+    ensure_training_schema(ledger)
+    query = "SELECT * FROM training_copies" + (" WHERE doc_id = ?" if doc_id else "")
+    rows = ledger._db.execute(query + " ORDER BY printed_at, serial", (doc_id,) if doc_id else ())
+    return [TrainingCopy(
+        r["serial"], r["doc_id"], r["version"], r["sequence"], r["recipient"],
+        datetime.fromisoformat(r["printed_at"]), r["pdf_path"],
+        datetime.fromisoformat(r["returned_at"]) if r["returned_at"] else None) for r in rows]
+
+
+def mark_copies_returned(ledger: SqliteLedger, serials: Iterable[str], events: Iterable[Event],
+                         at: datetime | None = None) -> int:
+    """Note collected copies; returns how many were outstanding."""
+    ensure_training_schema(ledger)
+    stamp = (at or datetime.now()).isoformat(timespec="seconds")
+    count = 0
+    with ledger._write() as db:
+        for serial in serials:
+            count += db.execute("UPDATE training_copies SET returned_at = ? "
+                                "WHERE serial = ? AND returned_at IS NULL", (stamp, serial)).rowcount
+        ledger._append(db, events)
+    return count
+
+
+def set_document_sha256(ledger: SqliteLedger, updates: Iterable[tuple[str, str, str]],
+                        events: Iterable[Event]) -> None:
+    """After regeneration: (doc_id, version, sha256) of rewritten documents, with their events."""
+    with ledger._write() as db:
+        db.executemany("UPDATE versions SET document_sha256 = ? WHERE doc_id = ? AND version = ?",
+                       [(sha, doc_id, version) for doc_id, version, sha in updates])
+        ledger._append(db, events)

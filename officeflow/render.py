@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -13,6 +12,7 @@ from docxtpl import DocxTemplate
 from pydantic import BaseModel
 
 from officeflow.errors import TemplateError
+from officeflow.fastrender import prepared_template
 from officeflow.model import ParsedDocument
 from officeflow.records import Status
 from officeflow.stamp import Stamp
@@ -87,24 +87,9 @@ def check_template(template: Path, context: dict[str, Any]) -> None:
 
 
 def render_docx(template: Path, context: dict[str, Any], properties: DocumentProperties) -> bytes:
-    """Render `template` with `context` and return the .docx bytes."""
-    doc = DocxTemplate(template)
-    try:
-        doc.render(context, _environment(), autoescape=True)
-    except jinja2.UndefinedError as exc:
-        raise TemplateError(f"{template.name}: {exc}") from exc
-    core = doc.docx.core_properties
-    core.title = properties.title
-    core.identifier = properties.identifier
-    core.version = properties.version
-    core.subject = properties.subject
-    core.category = properties.category
-    core.author = properties.author
-    core.last_modified_by = "officeflow"
-    issued = datetime(properties.issued.year, properties.issued.month, properties.issued.day)
-    core.created = issued
-    core.modified = issued
-    core.revision = 1
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
+    """Render `template` with `context` and return the .docx bytes (deterministic).
+
+    The template is prepared once per process (officeflow.fastrender) and reloaded when
+    the file changes; the output is equivalent to docxtpl's render + save.
+    """
+    return prepared_template(template).render(context, properties)

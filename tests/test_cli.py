@@ -110,3 +110,19 @@ def test_every_command_has_help_and_is_in_the_readme(name: str, command: click.C
     assert command.help and command.help.strip()
     readme = README.read_text(encoding="utf-8")
     assert re.search(rf"officeflow {re.escape(name)}\b", readme), f"README does not mention `officeflow {name}`"
+
+
+def test_regenerate_twice_reports_unchanged(tmp_path: Path) -> None:
+    invoke("-w", str(tmp_path), "process", str(make_workbook(tmp_path)))
+    code, output = invoke("-w", str(tmp_path), "regenerate", "--all", "--workers", "1")
+    assert code == 0, output
+    assert "已更新 changed 0，未变 unchanged 1，失败 failed 0" in output
+    assert invoke("-w", str(tmp_path), "regenerate")[0] == 2  # nothing selected: a usage error
+
+
+def test_training_refuses_unknown_document_and_recall_lists_nothing(tmp_path: Path) -> None:
+    code, output = invoke("-w", str(tmp_path), "training", "CRM-CS-2024-999")
+    assert code == 2 and "CRM-CS-2024-999" in output
+    invoke("-w", str(tmp_path), "process", str(make_workbook(tmp_path)))
+    code, output = invoke("-w", str(tmp_path), "recall", "CRM-CS-2024-005")
+    assert code == 0 and "没有需回收" in output

@@ -1,0 +1,300 @@
+"""Re-render archived versions from their archived source workbooks with the current templates.
+
+Each version goes through the pipeline's own check → stamp → plan → render steps, with the
+document's history as it stood when that version was issued (so V1.0's revision table does
+not list V1.1), and the status it has today (so a superseded version shows 已失效). Output is
+deterministic, so only documents whose rendering changed are rewritten.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from officeflow.archive import inside
+from officeflow.errors import NotFoundError, OfficeflowError, TemplateError
+from officeflow.fastrender import prepared_template
+from officeflow.fsutil import atomic_write_bytes, sha256_bytes
+from officeflow.ledger import Event, SqliteLedger, set_document_sha256
+from officeflow.lifecycle import states_on
+from officeflow.pipeline import OutputPlan, check_workbook, plan_outputs
+from officeflow.records import DocumentHistory, Status, VersionRecord
+from officeflow.render import render_docx
+from officeflow.settings import Workspace
+from officeflow.stamp import stamp_document
+from officeflow.versions import version_key
+
+_EVENT_BATCH = 500
+
+
+class Change(StrEnum):
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One archived version to re-render: its record, its history as of then, its status now."""
+
+    record: VersionRecord
+    history: DocumentHistory
+    status: Status
+    today: date
+
+
+@dataclass(frozen=True)
+class Regenerated:
+    """What happened to one version."""
+
+    doc_id: str
+    version: str
+    document: str  # relative to outbox/
+    change: Change
+    status: str = ""
+    sha256: str = ""
+    message: str = ""
+    ledger_stale: bool = False  # the ledger's document_sha256 differs from the file on disk
+
+
+@dataclass
+class RegenerateSummary:
+    """changed / unchanged / failed, each a list of Regenerated; dry_run wrote nothing."""
+
+    changed: list[Regenerated] = field(default_factory=list)
+    unchanged: list[Regenerated] = field(default_factory=list)
+    failed: list[Regenerated] = field(default_factory=list)
+    dry_run: bool = False
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return len(self.changed) + len(self.unchanged) + len(self.failed)
+
+    def add(self, item: Regenerated) -> None:
+        {Change.CHANGED: self.changed, Change.UNCHANGED: self.unchanged,
+         Change.FAILED: self.failed}[item.change].append(item)
+
+
+class _HistoryLedger:
+    """A read-only stand-in for the ledger that answers with a fixed history."""
+
+    def __init__(self, history: DocumentHistory) -> None:
+        self._history = history
+
+    def history(self, doc_id: str) -> DocumentHistory:
+        return self._history
+
+
+def history_as_of(history: DocumentHistory, version: str) -> DocumentHistory:
+    """The history a version was issued against: lower versions, their revision entries and its own."""
+    key = version_key(version)
+    return DocumentHistory(
+        history.doc_id,
+        [v for v in history.versions if version_key(v.version) < key],
+        {v: e for v, e in history.revision_entries.items() if version_key(v) <= key},
+    )
+
+
+def statuses_today(history: DocumentHistory, today: date) -> dict[str, Status]:
+    """Every version's status on `today`, withdrawal included."""
+    return {v: s.status for v, s in states_on(history.versions, today, history.withdrawn).items()}
+
+
+def plan_version(workspace: Workspace, record: VersionRecord, history: DocumentHistory,
+                 source: bytes, status: Status, today: date, control_mark: str = "") -> OutputPlan:
+    """The pipeline's plan for an archived version, re-read from its source workbook.
+
+    `history` is the history as of that version; `status` is the one to show (today's).
+    `control_mark` overrides the header mark (training copies).
+    """
+    checked = check_workbook(source, workspace, _HistoryLedger(history), today)  # type: ignore[arg-type]
+    if checked.parsed is None or checked.context is None:
+        problems = "; ".join(f.message for f in checked.findings[:3])
+        raise OfficeflowError(f"归档的源工作簿无法读取 / archived workbook unreadable: {problems}")
+    stamp = stamp_document(checked.parsed, checked.context)
+    if stamp.version != record.version:
+        raise OfficeflowError(f"源工作簿的版本为 {stamp.version}，与归档的 {record.version} 不符 / "
+                              f"workbook version {stamp.version} does not match {record.version}")
+    stamp = replace(stamp, status=status)
+    plan = plan_outputs(checked.parsed, stamp, checked.context, workspace,
+                        _original_name(workspace, record), record.received_at)
+    if control_mark:
+        plan = replace(plan, context={**plan.context, "control_mark": control_mark})
+    _check_variables(plan.template, plan.context)
+    return plan
+
+
+def _original_name(workspace: Workspace, record: VersionRecord) -> str:
+    try:
+        manifest = json.loads(inside(workspace.outbox, record.manifest_path).read_text(encoding="utf-8"))
+        return str(manifest.get("original_file", ""))
+    except (OSError, ValueError):
+        return Path(record.source_path).name
+
+
+_checked: set[tuple[int, frozenset[str]]] = set()
+
+
+def _check_variables(template: Path, context: dict[str, Any]) -> None:
+    prepared = prepared_template(template)
+    key = (id(prepared), frozenset(context))
+    if key in _checked:
+        return
+    missing = prepared.undeclared_variables(context)
+    if missing:
+        raise TemplateError(f"{template.name} uses variables the kind does not provide: {sorted(missing)}")
+    _checked.add(key)
+
+
+def regenerate_one(workspace: Workspace, job: Job, write: bool = True) -> Regenerated:
+    """Re-render one version; rewrite the document and its manifest only when they change."""
+    record = job.record
+    base = dict(doc_id=record.doc_id, version=record.version, document=record.document_path,
+                status=job.status.value)
+    try:
+        source = inside(workspace.outbox, record.source_path).read_bytes()
+        if sha256_bytes(source) != record.source_sha256:
+            raise OfficeflowError("归档的源工作簿已损坏或被改动（SHA-256 不符）/ archived source "
+                                  "workbook is corrupt or was altered (SHA-256 mismatch)")
+        plan = plan_version(workspace, record, job.history, source, job.status, job.today)
+        document = render_docx(plan.template, plan.context, plan.properties)
+        sha = sha256_bytes(document)
+        target = inside(workspace.outbox, record.document_path)
+        current = target.read_bytes() if target.exists() else None
+        change = Change.UNCHANGED if current == document else Change.CHANGED
+        if write:
+            if change is Change.CHANGED:
+                atomic_write_bytes(target, document)
+            _update_manifest(inside(workspace.outbox, record.manifest_path), sha)
+        return Regenerated(**base, change=change, sha256=sha,
+                           ledger_stale=record.document_sha256 != sha)
+    except Exception as exc:  # one bad document never stops the batch
+        message = str(exc) if isinstance(exc, OfficeflowError) else f"{type(exc).__name__}: {exc}"
+        return Regenerated(**base, change=Change.FAILED, message=message)
+
+
+def _update_manifest(path: Path, sha: str) -> None:
+    if not path.exists():
+        return
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest.get("document_sha256") == sha:
+        return
+    manifest["document_sha256"] = sha
+    text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def select_jobs(ledger: SqliteLedger, doc_ids: list[str] | None, kind: str | None,
+                today: date) -> list[Job]:
+    """The versions to regenerate (all when doc_ids is None or empty), oldest version first."""
+    versions = ledger.versions()
+    if doc_ids:
+        known = {v.doc_id for v in versions}
+        unknown = [d for d in doc_ids if d not in known]
+        if unknown:
+            raise NotFoundError(f"未找到流程编号 / unknown document(s): {', '.join(unknown)}")
+        wanted = set(doc_ids)
+        versions = [v for v in versions if v.doc_id in wanted]
+    if kind:
+        versions = [v for v in versions if v.kind == kind]
+    jobs: list[Job] = []
+    histories: dict[str, tuple[DocumentHistory, dict[str, Status]]] = {}
+    for record in versions:
+        if record.doc_id not in histories:
+            history = ledger.history(record.doc_id)
+            histories[record.doc_id] = (history, statuses_today(history, today))
+        history, statuses = histories[record.doc_id]
+        jobs.append(Job(record, history_as_of(history, record.version), statuses[record.version], today))
+    return jobs
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # fork is cheapest (templates and imports are inherited) but unsafe with threads running.
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _run(workspace: Workspace, jobs: list[Job], write: bool, workers: int) -> Iterator[Regenerated]:
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            yield regenerate_one(workspace, job, write)
+        return
+    chunk = max(1, min(64, len(jobs) // (workers * 8)))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+        yield from pool.map(_worker, ((workspace, job, write) for job in jobs), chunksize=chunk)
+
+
+def _worker(args: tuple[Workspace, Job, bool]) -> Regenerated:
+    return regenerate_one(*args)
+
+
+def regenerate(workspace: Workspace, ledger: SqliteLedger, doc_ids: list[str] | None = None,
+               kind: str | None = None, dry_run: bool = False, workers: int | None = None,
+               progress: bool = False, today: date | None = None) -> RegenerateSummary:
+    """Re-render archived versions in parallel; rewrite changed ones; one audit event each."""
+    started = time.perf_counter()
+    today = today or date.today()
+    jobs = select_jobs(ledger, doc_ids, kind, today)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
+    summary = RegenerateSummary(dry_run=dry_run)
+    pending: list[Regenerated] = []
+    bar = _Progress(len(jobs)) if progress else None
+    for item in _run(workspace, jobs, not dry_run, workers):
+        summary.add(item)
+        if bar:
+            bar.step(len(summary.failed))
+        if not dry_run:
+            pending.append(item)
+            if len(pending) >= _EVENT_BATCH:
+                _record(ledger, pending)
+                pending = []
+    if pending:
+        _record(ledger, pending)
+    if bar:
+        bar.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _record(ledger: SqliteLedger, items: Iterable[Regenerated]) -> None:
+    items = list(items)
+    updates = [(i.doc_id, i.version, i.sha256) for i in items
+               if i.change is not Change.FAILED and i.ledger_stale]
+    events = [Event("regenerate-failed" if i.change is Change.FAILED else "regenerated",
+                    i.doc_id, i.version, i.document, i.sha256,
+                    i.message if i.change is Change.FAILED else f"{i.change.value} ({i.status})")
+              for i in items]
+    set_document_sha256(ledger, updates, events)
+
+
+class _Progress:
+    """A one-line progress display on stderr (the CLI may replace it with its own)."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.started = total, 0, time.perf_counter()
+
+    def step(self, failed: int) -> None:
+        self.done += 1
+        if self.done == self.total or self.done % 10 == 0:
+            rate = self.done / max(time.perf_counter() - self.started, 1e-9)
+            sys.stderr.write(f"\rregenerate {self.done}/{self.total} "
+                             f"({100 * self.done / max(self.total, 1):.0f}%) {rate:.1f} docs/s"
+                             f"{f', {failed} failed' if failed else ''}  ")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        sys.stderr.write("\n")
+        sys.stderr.flush()

@@ -1,0 +1,167 @@
+"""Prepared templates: same text as docxtpl, byte-identical re-renders, reload on change."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import zipfile
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+from conftest import TODAY
+from docxtpl import DocxTemplate
+from factory import make_workbook
+
+from officeflow.errors import TemplateError
+from officeflow.fastrender import PreparedTemplate, jinja_environment, prepared_template
+from officeflow.ledger import SqliteLedger
+from officeflow.pipeline import OutputPlan, check_workbook, plan_outputs, process_bytes
+from officeflow.render import render_docx
+from officeflow.settings import Workspace
+from officeflow.stamp import stamp_document
+
+TRICKY = "R&D <流程> {{ x }} {% if %} a<b & c>d \"引号\" 'x'"
+
+
+def plan_for(tmp_path: Path, workspace: Workspace, ledger: SqliteLedger, **kwargs: Any) -> OutputPlan:
+    data = make_workbook(tmp_path, **kwargs).read_bytes()
+    checked = check_workbook(data, workspace, ledger, TODAY)
+    assert checked.parsed is not None and checked.context is not None
+    stamp = stamp_document(checked.parsed, checked.context)
+    return plan_outputs(checked.parsed, stamp, checked.context, workspace, "book.xlsx",
+                        datetime(2024, 9, 1, 9, 0))
+
+
+def with_docxtpl(plan: OutputPlan) -> bytes:
+    """The reference: a plain docxtpl render + save with the same rules."""
+    template = DocxTemplate(plan.template)
+    template.render(plan.context, jinja_environment(), autoescape=True)
+    buffer = io.BytesIO()
+    template.save(buffer)
+    return buffer.getvalue()
+
+
+def text_dump(blob: bytes) -> list[str]:
+    """Paragraphs, table rows (cells joined) and every header/footer paragraph."""
+    document = docx.Document(io.BytesIO(blob))
+    lines = [f"p:{p.text}" for p in document.paragraphs]
+    for table in document.tables:
+        lines.extend("row:" + " | ".join(c.text for c in row.cells) for row in table.rows)
+    for section in document.sections:
+        for part in (section.header, section.footer, section.first_page_header, section.even_page_header):
+            lines.extend(f"hf:{p.text}" for p in part.paragraphs)
+    return lines
+
+
+STEPS_20 = [[str(i), f"第{i}步：核对{TRICKY}\n第二行说明", "客服专员", "《登记表》&附件", "<输出>",
+             "≤30分钟", "准确率≥95%"] for i in range(1, 21)]
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"fields": {"流程名称": TRICKY, "流程负责人": "=王敏"}, "steps": STEPS_20},
+    {"fields": {"流程编号": "CRM-CS-2024-005"}, "related": []},  # an empty list: the 无 row
+])
+def test_same_text_as_docxtpl(tmp_path: Path, workspace: Workspace, ledger: SqliteLedger,
+                              kwargs: dict[str, Any]) -> None:
+    plan = plan_for(tmp_path, workspace, ledger, **kwargs)
+    reference = text_dump(with_docxtpl(plan))
+    fast = text_dump(prepared_template(plan.template).render(plan.context))
+    assert fast == reference
+    assert any(TRICKY in line for line in fast) or "无" in " ".join(fast)
+
+
+def test_tricky_values_come_out_literally_in_body_table_and_header(tmp_path: Path, workspace: Workspace,
+                                                                   ledger: SqliteLedger) -> None:
+    plan = plan_for(tmp_path, workspace, ledger, fields={"流程名称": TRICKY}, steps=STEPS_20)
+    context = {**plan.context, "doc_id": "A<B&C", "control_mark": "受控 & <有效>"}
+    lines = text_dump(render_docx(plan.template, context, plan.properties))
+    assert f"p:{TRICKY}" in lines
+    assert any(line.startswith("row:1 | ") and TRICKY in line and "第二行说明" in line for line in lines)
+    header = [line for line in lines if line.startswith("hf:流程编号")][0]
+    assert "A<B&C" in header and "受控 & <有效>" in header
+
+
+def test_render_twice_is_byte_identical_and_timeless(tmp_path: Path, workspace: Workspace,
+                                                     ledger: SqliteLedger) -> None:
+    plan = plan_for(tmp_path, workspace, ledger, steps=STEPS_20)
+    first = render_docx(plan.template, plan.context, plan.properties)
+    second = PreparedTemplate(plan.template).render(plan.context, plan.properties)  # a fresh load
+    assert first == second
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        assert archive.testzip() is None
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        with zipfile.ZipFile(plan.template) as template:
+            assert archive.namelist() == template.namelist()
+            # parts without tags are copied as they are
+            assert archive.read("word/styles.xml") == template.read("word/styles.xml")
+    core = docx.Document(io.BytesIO(first)).core_properties
+    assert core.created == core.modified == datetime(2024, 8, 1, tzinfo=UTC)
+    assert (core.title, core.version, core.last_modified_by) == ("客户投诉处理流程", "V1.0", "officeflow")
+
+
+def test_pipeline_output_is_deterministic_across_runs(tmp_path: Path, workspace: Workspace,
+                                                      ledger: SqliteLedger) -> None:
+    source = make_workbook(tmp_path).read_bytes()
+    first = process_bytes(source, "a.xlsx", workspace, ledger, TODAY)
+    assert first.document is not None
+    kept = first.document.read_bytes()
+    other_root = tmp_path / "other"
+    for folder in ("inbox", "outbox", "templates"):
+        (other_root / folder).mkdir(parents=True)
+    from officeflow.ledger import open_ledger
+    from officeflow.settings import open_workspace
+
+    other = open_workspace(other_root)
+    other_ledger = open_ledger(other.ledger_path)
+    try:
+        second = process_bytes(source, "b.xlsx", other, other_ledger, date(2024, 12, 24),
+                               received_at=datetime(2030, 1, 1, 12, 0))
+    finally:
+        other_ledger.close()
+    assert second.document is not None and second.document.read_bytes() == kept
+
+
+def test_changed_template_file_is_reloaded(tmp_path: Path, workspace: Workspace, ledger: SqliteLedger) -> None:
+    plan = plan_for(tmp_path, workspace, ledger)
+    own = tmp_path / "own.docx"
+    shutil.copyfile(plan.template, own)
+    before = prepared_template(own)
+    assert prepared_template(own) is before  # prepared once
+    edit_template(own, "一、基本信息", "一、基本资料")
+    after = prepared_template(own)
+    assert after is not before
+    assert "p:一、基本资料" in text_dump(after.render(plan.context))
+
+
+def edit_template(path: Path, old: str, new: str) -> None:
+    """Replace text in a template's document part and move its mtime on."""
+    with zipfile.ZipFile(path) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in members:
+            if info.filename == "word/document.xml":
+                data = data.decode("utf-8").replace(old, new).encode("utf-8")
+            archive.writestr(info, data)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+
+
+def test_missing_variable_fails_loudly(tmp_path: Path, workspace: Workspace, ledger: SqliteLedger) -> None:
+    plan = plan_for(tmp_path, workspace, ledger)
+    context = {k: v for k, v in plan.context.items() if k != "objective"}
+    assert prepared_template(plan.template).undeclared_variables(context) == {"objective"}
+    with pytest.raises(TemplateError, match="objective"):
+        render_docx(plan.template, context, plan.properties)
+
+
+def test_not_a_docx_is_a_template_error(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.docx"
+    broken.write_bytes(b"not a zip")
+    with pytest.raises(TemplateError, match="broken.docx"):
+        prepared_template(broken)
+    with pytest.raises(TemplateError, match="not found"):
+        prepared_template(tmp_path / "missing.docx")
