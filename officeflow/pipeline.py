@@ -16,12 +16,12 @@ from officeflow.archive import ArchivePaths, plan_paths, write_version
 from officeflow.findings import Finding, has_errors
 from officeflow.fsutil import sha256_bytes
 from officeflow.kinds import KINDS
-from officeflow.ledger import Event, Ledger
+from officeflow.ledger import Event, Ledger, training_copies
 from officeflow.lifecycle import next_review_date, states_on
 from officeflow.model import ParsedDocument, parse_document
 from officeflow.reader import Unreadable, read_workbook
 from officeflow.records import DocumentHistory, RevisionEntry, Status, VersionRecord, Withdrawal
-from officeflow.register import RegisterRow, export_register
+from officeflow.register import RegisterRow, TableSheet, export_register
 from officeflow.render import DocumentProperties, build_context, check_template, render_docx
 from officeflow.rules import RuleContext
 from officeflow.settings import Workspace
@@ -248,11 +248,27 @@ def register_rows(versions: list[VersionRecord], on: date, review_months: int,
     return rows
 
 
+DISTRIBUTION_COLUMNS = (("副本编号", "text", 30), ("流程编号", "text", 20), ("版本号", "text", 10),
+                        ("版本状态", "text", 10), ("领取人/部门", "text", 24), ("发放时间", "datetime", 20),
+                        ("回收时间", "datetime", 20), ("PDF", "text", 40))
+
+
+def distribution_sheet(ledger: Ledger, rows: list[RegisterRow]) -> TableSheet:
+    """培训副本发放: every training copy handed out, with its version's status today."""
+    status = {(r.doc_id, r.version): r.status for r in rows}
+    return TableSheet("培训副本发放", DISTRIBUTION_COLUMNS, [
+        (c.serial, c.doc_id, c.version, status.get((c.doc_id, c.version), ""), c.recipient,
+         c.printed_at, c.returned_at, c.pdf_path)
+        for c in training_copies(ledger)  # type: ignore[arg-type]  # SqliteLedger only, for now
+    ])
+
+
 def export_register_from_ledger(workspace: Workspace, ledger: Ledger, today: date | None = None) -> int:
     """Rewrite the register spreadsheet from the ledger."""
     today = today or date.today()
     rows = register_rows(ledger.versions(), today, workspace.settings.review_interval_months,
                          ledger.withdrawals())
-    count = export_register(rows, workspace.register_path, today=today)
+    count = export_register(rows, workspace.register_path, today=today,
+                            extra_sheets=[distribution_sheet(ledger, rows)])
     ledger.add_events([Event("exported", file=workspace.settings.register_file, detail=f"{count} rows")])
     return count

@@ -100,6 +100,15 @@ class RegisterSheet:
     rows: Sequence[RegisterRow]
 
 
+@dataclass(frozen=True)
+class TableSheet:
+    """A plain sheet with its own columns (e.g. 培训副本发放): header, kind, width; then rows."""
+
+    name: str
+    columns: tuple[tuple[str, str, int], ...]  # kinds: text, date, datetime
+    rows: Sequence[tuple[str | date | None, ...]]
+
+
 _MAX_SHEET_ROWS = 1_048_575  # Excel's row limit, minus the header
 _BAD_SHEET_NAME = re.compile(r"[\[\]:*?/\\]")
 
@@ -110,6 +119,7 @@ def export_register(
     *,
     today: date | None = None,
     review_notice_days: int = 30,
+    extra_sheets: Sequence[TableSheet] = (),
 ) -> int:
     """Write the register workbook atomically; return the number of rows written."""
     today = today or date.today()
@@ -124,12 +134,13 @@ def export_register(
         RegisterSheet(SHEET_ALL, all_rows),
         RegisterSheet(SHEET_CURRENT, current),
         RegisterSheet(SHEET_REVIEW, due),
+        *extra_sheets,
     ]
     atomic_write_with(path, lambda temp: write_workbook(temp, sheets, today))
     return len(all_rows)
 
 
-def write_workbook(path: Path, sheets: Sequence[RegisterSheet], today: date) -> None:
+def write_workbook(path: Path, sheets: Sequence[RegisterSheet | TableSheet], today: date) -> None:
     """Stream the sheets into an .xlsx at `path` (not atomic: export_register wraps it)."""
     if not sheets:
         raise ValueError("a workbook needs at least one sheet")
@@ -139,7 +150,8 @@ def write_workbook(path: Path, sheets: Sequence[RegisterSheet], today: date) -> 
         if len(sheet.rows) > _MAX_SHEET_ROWS:
             raise ValueError(f"{sheet.name}: {len(sheet.rows)} rows exceed Excel's limit")
     # Widths come from the full register so every tab lines up the same way.
-    widths = column_widths(sheets[0].rows)
+    register = [sheet for sheet in sheets if isinstance(sheet, RegisterSheet)]
+    widths = column_widths(register[0].rows if register else [])
     # Level 1 deflate: 2.5x faster than the default 6 on register XML, the file ~25 % larger.
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.writestr("[Content_Types].xml", _content_types(len(sheets)))
@@ -149,7 +161,10 @@ def write_workbook(path: Path, sheets: Sequence[RegisterSheet], today: date) -> 
         zf.writestr("xl/styles.xml", _STYLES)
         for number, sheet in enumerate(sheets, start=1):
             with zf.open(f"xl/worksheets/sheet{number}.xml", "w") as fh:
-                links = _write_sheet(fh, sheet.rows, widths, today, selected=number == 1)
+                if isinstance(sheet, TableSheet):
+                    links = _write_table_sheet(fh, sheet)
+                else:
+                    links = _write_sheet(fh, sheet.rows, widths, today, selected=number == 1)
             if links:
                 zf.writestr(f"xl/worksheets/_rels/sheet{number}.xml.rels", _sheet_rels(links))
         zf.writestr("xl/workbook.xml", _workbook(sheets))
@@ -225,6 +240,33 @@ def _write_sheet(
     )
     fh.write("".join(tail).encode())
     return links
+
+
+def _write_table_sheet(fh: IO[bytes], sheet: TableSheet) -> list[str]:
+    """A small sheet of plain text/date cells, same header style, filter and frozen row."""
+    letters = [chr(ord("A") + i) for i in range(len(sheet.columns))]
+    cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
+                   for i, (_, _, w) in enumerate(sheet.columns, 1))
+    header = "".join(f'<c r="{letter}1" s="{_XF_HEADER}" t="inlineStr"><is><t>{_escape(text)}</t></is></c>'
+                     for letter, (text, _, _) in zip(letters, sheet.columns, strict=True))
+    body = [f"{_XML_DECL}<worksheet {_NS_MAIN} {_NS_R}><sheetViews><sheetView workbookViewId=\"0\">"
+            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView>'
+            f'</sheetViews><sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols><sheetData>'
+            f'<row r="1">{header}</row>']
+    for number, values in enumerate(sheet.rows, start=2):
+        cells = []
+        for letter, (_, kind, _), value in zip(letters, sheet.columns, values, strict=True):
+            ref = f"{letter}{number}"
+            if kind == "text" or not isinstance(value, date):
+                cells.append(_str(ref, _XF_NORMAL.text, "" if value is None else str(value)))
+            else:
+                cells.append(_num(ref, _XF_NORMAL.datetime if kind == "datetime" else _XF_NORMAL.date, value))
+        body.append(f'<row r="{number}">{"".join(cells)}</row>')
+    body.append(f'</sheetData><autoFilter ref="A1:{letters[-1]}{len(sheet.rows) + 1}"/>'
+                '<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+                "</worksheet>")
+    fh.write("".join(body).encode())
+    return []
 
 
 def _row_xml(
@@ -410,7 +452,7 @@ def _content_types(sheet_count: int) -> str:
     )
 
 
-def _workbook(sheets: Sequence[RegisterSheet]) -> str:
+def _workbook(sheets: Sequence[RegisterSheet | TableSheet]) -> str:
     entries = []
     names = []
     for index, sheet in enumerate(sheets):
@@ -422,7 +464,7 @@ def _workbook(sheets: Sequence[RegisterSheet]) -> str:
         # re-create the filter on the first row only.
         names.append(
             f'<definedName name="_xlnm._FilterDatabase" localSheetId="{index}" hidden="1">'
-            f"{quoted}!$A$1:${_LAST}${len(sheet.rows) + 1}</definedName>"
+            f"{quoted}!$A$1:${_last_letter(sheet)}${len(sheet.rows) + 1}</definedName>"
         )
         names.append(  # repeat the header on every printed page
             f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">{quoted}!$1:$1</definedName>'
@@ -433,6 +475,10 @@ def _workbook(sheets: Sequence[RegisterSheet]) -> str:
         f"<sheets>{''.join(entries)}</sheets><definedNames>{''.join(names)}</definedNames>"
         "</workbook>"
     )
+
+
+def _last_letter(sheet: RegisterSheet | TableSheet) -> str:
+    return chr(ord("A") + len(sheet.columns) - 1) if isinstance(sheet, TableSheet) else _LAST
 
 
 def _workbook_rels(sheet_count: int) -> str:

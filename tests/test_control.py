@@ -200,3 +200,22 @@ def test_rebuild_from_manifests_gives_the_same_register(tmp_path: Path, workspac
 def _register_values(workspace: Workspace) -> dict[str, list[list[object]]]:
     book = openpyxl.load_workbook(workspace.register_path)
     return {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in book.worksheets}
+
+
+def test_register_lists_training_copies_with_their_version_status(tmp_path: Path, workspace: Workspace,
+                                                                  ledger: SqliteLedger) -> None:
+    from datetime import datetime
+
+    from officeflow.ledger import Event, TrainingCopy, record_training_copies
+
+    issue(workspace, ledger, make_workbook(tmp_path))
+    record_training_copies(ledger, [TrainingCopy("CRM-CS-2024-005-V1.0-T0001", "CRM-CS-2024-005", "V1.0", 1,
+                                                 "客服部 张三", datetime(2024, 8, 5, 9, 30), "培训副本/x.pdf")],
+                           [Event("training-printed", "CRM-CS-2024-005", "V1.0")])
+    export_register_from_ledger(workspace, ledger, TODAY)
+    sheet = openpyxl.load_workbook(workspace.register_path)["培训副本发放"]
+    assert [c.value for c in sheet[1]] == ["副本编号", "流程编号", "版本号", "版本状态", "领取人/部门", "发放时间",
+                                           "回收时间", "PDF"]
+    assert [c.value for c in sheet[2]] == ["CRM-CS-2024-005-V1.0-T0001", "CRM-CS-2024-005", "V1.0", "现行有效",
+                                           "客服部 张三", datetime(2024, 8, 5, 9, 30), None, "培训副本/x.pdf"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:H2"
