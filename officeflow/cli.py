@@ -149,12 +149,18 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool, strict:
 @click.pass_context
 def process(ctx: click.Context, files: tuple[Path, ...]) -> None:
     """Run the pipeline on files now; exit 1 if any was rejected."""
+    from officeflow.intake import PIPELINE_LOCK, FileLock
+
     workspace = _workspace(ctx)
+    workspace.state_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(workspace.state_dir / PIPELINE_LOCK)  # the lock a running watcher holds per file
+    lock.acquire()
     ledger = open_ledger(workspace.ledger_path)
     try:
         outcomes = process_files(list(files), workspace, ledger)
     finally:
         ledger.close()
+        lock.release()
     for outcome in outcomes:
         if outcome.result is Result.ISSUED:
             click.echo(click.style("已发布 issued", fg="green")

@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from officeflow.errors import ConfigError
 
@@ -39,6 +39,40 @@ class Settings(BaseModel):
     training_folder: str = Field(default="培训副本", description="Folder in outbox/ for training copies.")
     max_file_mb: float = Field(default=20, gt=0, description="Largest workbook accepted.")
     strict: bool = Field(default=False, description="Treat warnings as errors.")
+    # Inbox intake (officeflow watch).
+    polling: bool = Field(
+        default=False,
+        description="Poll the inbox instead of native file events (SMB/NFS shares hear no events).",
+    )
+    poll_interval: float = Field(default=2.0, gt=0, description="Seconds between polls with polling.")
+    stable_seconds: float = Field(
+        default=2.0, ge=0,
+        description="A file is taken only after its size and time stayed unchanged this long.",
+    )
+    rescan_seconds: float = Field(
+        default=30.0, gt=0, description="Full rescan of the inbox every N seconds (catches missed events).",
+    )
+    incomplete_grace_seconds: float = Field(
+        default=60.0, ge=0,
+        description="How long a stable .xlsx that is not yet a complete zip is waited for "
+        "before it is returned as corrupt.",
+    )
+    register_quiet_seconds: float = Field(
+        default=2.0, ge=0,
+        description="Export the register once the inbox has been quiet this long "
+        "(once per batch, not per file); a failed export is retried with backoff.",
+    )
+    processing_folder: str = Field(
+        default=".processing",
+        description="Folder in inbox/ where claimed files wait while they are processed.",
+    )
+
+    @field_validator("processing_folder")
+    @classmethod
+    def _one_folder_name(cls, value: str) -> str:
+        if not value.strip(". ") or any(ch in value for ch in "/\\:"):
+            raise ValueError("must be one folder name inside inbox/")
+        return value
 
 
 @dataclass(frozen=True)
@@ -75,6 +109,10 @@ class Workspace:
     @property
     def returned(self) -> Path:
         return self.inbox / self.settings.returned_folder
+
+    @property
+    def processing(self) -> Path:
+        return self.inbox / self.settings.processing_folder
 
 
 def load_settings(root: Path) -> Settings:

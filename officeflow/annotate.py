@@ -1,0 +1,141 @@
+"""Returned workbooks: an annotated copy with every finding on its cell, and a text report.
+
+The user's file is never modified: the annotated workbook is a new file built from a copy
+of the bytes. Findings without a cell (or on a sheet that is not there) are listed in a
+note on the first sheet's A1 and, like every finding, in the plain-text report.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from openpyxl.cell.cell import MergedCell
+from openpyxl.comments import Comment
+from openpyxl.styles import PatternFill
+from openpyxl.utils.cell import coordinate_from_string
+from openpyxl.worksheet.worksheet import Worksheet
+
+from officeflow.findings import Finding, Severity, sort_findings
+from officeflow.reader import Unreadable, open_workbook
+
+log = logging.getLogger(__name__)
+
+AUTHOR = "officeflow"
+ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")  # Excel's "bad" red
+WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")  # Excel's "neutral" yellow
+REPORT_SUFFIX = ".问题清单.txt"
+ORIGINAL_MARK = ".原件"  # `book.原件.xlsx`: the untouched original beside the annotated copy
+
+_LABEL = {Severity.ERROR: "错误", Severity.WARNING: "警告"}
+
+
+def _label(finding: Finding) -> str:
+    return f"【{_LABEL[finding.severity]}】{finding.message}"
+
+
+def _target_cell(ws: Worksheet, coordinate: str):  # noqa: ANN202 - openpyxl's Cell
+    """The cell to mark; a cell inside a merged range is marked on the range's top-left."""
+    cell = ws[coordinate]
+    if isinstance(cell, MergedCell):
+        for merged in ws.merged_cells.ranges:
+            if coordinate in merged:
+                return ws.cell(merged.min_row, merged.min_col)
+    return cell
+
+
+def _valid_coordinate(cell: str) -> bool:
+    try:
+        coordinate_from_string(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _comment(text: str) -> Comment:
+    comment = Comment(text, AUTHOR)
+    lines = sum(1 + len(line) // 18 for line in text.splitlines())
+    comment.width = 260
+    comment.height = min(40 + 16 * lines, 600)
+    return comment
+
+
+def annotate_workbook(data: bytes, findings: Sequence[Finding]) -> bytes | None:
+    """A copy of the workbook with a fill and a comment on each finding's cell.
+
+    Returns None when the bytes cannot be opened as a workbook (then there is no cell to
+    mark and the report alone explains why).
+    """
+    try:
+        wb = open_workbook(data)
+    except Unreadable:
+        return None
+    try:
+        by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+        unplaced: list[Finding] = []
+        for finding in sort_findings(list(findings)):
+            sheet, cell = finding.sheet, finding.cell
+            if (sheet in wb.sheetnames and isinstance(wb[sheet], Worksheet) and cell
+                    and _valid_coordinate(cell)):
+                by_cell[(sheet, cell)].append(finding)
+            else:
+                unplaced.append(finding)
+        for (sheet, coordinate), items in by_cell.items():
+            cell = _target_cell(wb[sheet], coordinate)
+            errors = any(f.severity is Severity.ERROR for f in items)
+            cell.fill = ERROR_FILL if errors else WARNING_FILL
+            text = "\n".join(_label(f) for f in items)
+            if cell.comment is not None and cell.comment.author == AUTHOR:
+                text = cell.comment.text + "\n" + text  # two coordinates, one merged cell
+            cell.comment = _comment(text)
+            suggestion = next((f.suggestion for f in items if f.suggestion), "")
+            if suggestion and cell.value in (None, ""):
+                # A drafted value (e.g. the 修订内容 officeflow compared out): the author confirms it.
+                cell.value = suggestion
+                cell.data_type = "s"  # literal text, even if it starts with `=`
+        if unplaced:
+            first = next((ws for ws in wb.worksheets), None)
+            if first is not None:
+                cell = first["A1"]
+                lines = ["officeflow：以下问题没有具体单元格，请对照处理："]
+                lines += [f"{i}. {f.sheet + '：' if f.sheet else ''}{_label(f)}"
+                          for i, f in enumerate(unplaced, start=1)]
+                if cell.comment is not None and cell.comment.author == AUTHOR:
+                    lines.append(cell.comment.text)
+                cell.comment = _comment("\n".join(lines))
+                cell.fill = ERROR_FILL if any(f.severity is Severity.ERROR for f in unplaced) else WARNING_FILL
+        out = io.BytesIO()
+        wb.save(out)
+        return out.getvalue()
+    except Exception:  # a workbook openpyxl reads but cannot write back: the report still tells all
+        log.warning("could not annotate workbook", exc_info=True)
+        return None
+    finally:
+        wb.close()
+
+
+def format_report(file: str, reason: str, findings: Sequence[Finding], *, intake_id: str,
+                  at: datetime, files: Sequence[str] = ()) -> str:
+    """The plain-text report placed beside a returned file: why, and every finding located."""
+    ordered = sort_findings(list(findings))
+    errors = sum(1 for f in ordered if f.severity is Severity.ERROR)
+    lines = [
+        "officeflow 退回说明 Return report",
+        "",
+        f"文件 File: {file}",
+        f"时间 Time: {at.isoformat(sep=' ', timespec='seconds')}",
+        f"处理编号 Intake ID: {intake_id}",
+        f"原因 Reason: {reason}",
+    ]
+    if ordered:
+        lines += ["", f"问题清单 Findings（{errors} 个错误，{len(ordered) - errors} 个警告）:"]
+        lines += [f"{i}. {f.located()}  [{_LABEL[f.severity]} {f.code}]"
+                  for i, f in enumerate(ordered, start=1)]
+    if files:
+        lines += ["", "退回的文件 Returned files:"]
+        lines += [f"- {name}" for name in files]
+    lines += ["", "请修改后把工作簿重新放入收件箱（inbox）。"]
+    return "\r\n".join(lines) + "\r\n"
