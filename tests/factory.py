@@ -94,3 +94,12 @@ def write_book(path: Path, sheets: dict[str, Rows]) -> Path:
 def make_workbook(folder: Path, name: str = "book.xlsx", **kwargs: Any) -> Path:
     """`make_workbook(tmp_path, fields={...}, steps=[...])` → path of a real sop workbook."""
     return write_book(folder / name, sop_sheets(**kwargs))
+
+
+def register_values(path: Path) -> list[tuple[Any, ...]]:
+    """The first sheet's rows of a register, reading in read-only mode and closing the file."""
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return list(book.worksheets[0].values)
+    finally:
+        book.close()

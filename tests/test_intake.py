@@ -13,7 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from factory import make_workbook
+from factory import make_workbook, register_values
 
 from officeflow.intake import CLAIM_FILE, Intake
 from officeflow.ledger import open_ledger
@@ -94,7 +94,7 @@ def test_valid_workbooks_are_archived_and_register_exported_once(workspace: Work
         assert len(ledger.versions()) == 3
     finally:
         ledger.close()
-    rows = list(openpyxl.load_workbook(workspace.register_path, read_only=True).worksheets[0].values)
+    rows = register_values(workspace.register_path)
     assert sorted(r[0] for r in rows[1:]) == ["CRM-CS-2024-001", "CRM-CS-2024-002", "CRM-CS-2024-003"]
 
 
@@ -299,7 +299,7 @@ def test_register_that_cannot_be_replaced_is_exported_later(workspace: Workspace
     assert "台账未能更新" in str(summary) and summary.register_error
     workspace.register_path.rmdir()
     assert drain(workspace).register_error == ""  # nothing new, but the export was owed
-    rows = list(openpyxl.load_workbook(workspace.register_path, read_only=True).worksheets[0].values)
+    rows = register_values(workspace.register_path)
     assert [r[0] for r in rows[1:]] == ["CRM-CS-2024-001"]
 
 

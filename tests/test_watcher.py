@@ -16,9 +16,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import openpyxl
 import pytest
-from factory import make_workbook
+from factory import make_workbook, register_values
 from test_intake import archived, book, processing_left, returned_files
 
 from officeflow.ledger import open_ledger
@@ -198,7 +197,7 @@ def test_live_register_export_is_coalesced_and_retried(workspace: Workspace) -> 
             assert [e["event"] for e in ledger.events()].count("exported") == 1
         finally:
             ledger.close()
-    rows = list(openpyxl.load_workbook(workspace.register_path, read_only=True).worksheets[0].values)
+    rows = register_values(workspace.register_path)
     assert len(rows) == 6
 
 
@@ -257,7 +256,7 @@ def check_consistent(workspace: Workspace) -> tuple[list[str], Counter[str]]:
     assert sorted((m["doc_id"], m["version"]) for m in manifests) == sorted(keys)
     for v in versions:
         assert (workspace.outbox / v.document_path).is_file() and (workspace.outbox / v.source_path).is_file()
-    rows = list(openpyxl.load_workbook(workspace.register_path, read_only=True).worksheets[0].values)
+    rows = register_values(workspace.register_path)
     assert sorted((r[0], r[3]) for r in rows[1:]) == sorted(keys)
     returned = Counter()
     for report in workspace.returned.glob("*.问题清单.txt"):
