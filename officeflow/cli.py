@@ -41,6 +41,19 @@ def _workspace(ctx: click.Context) -> Workspace:
     return open_workspace(Path(ctx.obj["workspace"]))
 
 
+class _ledger:
+    """`with _ledger(workspace) as ledger:` opens and always closes the ledger."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.ledger = open_ledger(workspace.ledger_path)
+
+    def __enter__(self) -> SqliteLedger:
+        return self.ledger
+
+    def __exit__(self, *_: object) -> None:
+        self.ledger.close()
+
+
 def print_findings(file: str, findings: list[Finding]) -> None:
     """`file › sheet!cell: message`, errors in red, warnings in yellow."""
     for finding in findings:
@@ -126,8 +139,7 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool, strict:
     strict = strict or workspace.settings.strict
     failed = False
     report: list[dict[str, str]] = []
-    ledger = open_ledger(workspace.ledger_path)
-    try:
+    with _ledger(workspace) as ledger:
         for path in files:
             findings = check_workbook(path.read_bytes(), workspace, ledger, date.today()).findings
             failed |= has_errors(findings, strict)
@@ -137,8 +149,6 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool, strict:
                 print_findings(path.name, findings)
             else:
                 click.echo(f"{path.name} › 通过 OK")
-    finally:
-        ledger.close()
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     sys.exit(1 if failed else 0)
@@ -155,11 +165,10 @@ def process(ctx: click.Context, files: tuple[Path, ...]) -> None:
     workspace.state_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(workspace.state_dir / PIPELINE_LOCK)  # the lock a running watcher holds per file
     lock.acquire()
-    ledger = open_ledger(workspace.ledger_path)
     try:
-        outcomes = process_files(list(files), workspace, ledger)
+        with _ledger(workspace) as ledger:
+            outcomes = process_files(list(files), workspace, ledger)
     finally:
-        ledger.close()
         lock.release()
     for outcome in outcomes:
         if outcome.result is Result.ISSUED:
@@ -189,11 +198,8 @@ def register() -> None:
 def register_export(ctx: click.Context) -> None:
     """Rewrite the register from the ledger (statuses as of today)."""
     workspace = _workspace(ctx)
-    ledger = open_ledger(workspace.ledger_path)
-    try:
+    with _ledger(workspace) as ledger:
         count = export_register_from_ledger(workspace, ledger)
-    finally:
-        ledger.close()
     click.echo(f"台账已导出 Register exported: {workspace.register_path} ({count} 行 rows)")
 
 
@@ -223,19 +229,6 @@ def register_rebuild(ctx: click.Context) -> None:
     with _ledger(workspace) as ledger:
         count = rebuild(workspace, ledger)
     click.echo(f"已从归档重建 Rebuilt from the archive: {count} 个版本 versions")
-
-
-class _ledger:
-    """`with _ledger(workspace) as ledger:` opens and always closes the ledger."""
-
-    def __init__(self, workspace: Workspace) -> None:
-        self.ledger = open_ledger(workspace.ledger_path)
-
-    def __enter__(self) -> SqliteLedger:
-        return self.ledger
-
-    def __exit__(self, *_: object) -> None:
-        self.ledger.close()
 
 
 @main.command()
