@@ -303,7 +303,10 @@ class Intake:
             info = json.loads((folder / CLAIM_FILE).read_text(encoding="utf-8"))
             name, received_at = info["name"], datetime.fromisoformat(info["received_at"])
         except (OSError, ValueError, KeyError):
-            files = [p for p in folder.iterdir() if p.is_file() and p.name != CLAIM_FILE]
+            # Dot-files are our own atomic-write temps (a kill while claim.json was being
+            # written); the filter never claims a user's dot-file, so they are never the workbook.
+            files = [p for p in folder.iterdir()
+                     if p.is_file() and p.name != CLAIM_FILE and not p.name.startswith(".")]
             if len(files) != 1:
                 name, received_at = "", _now()
             else:

@@ -16,7 +16,7 @@ import pytest
 from factory import make_workbook, register_values
 
 from officeflow.intake import CLAIM_FILE, Intake
-from officeflow.ledger import open_ledger
+from officeflow.ledger import SqliteLedger, open_ledger
 from officeflow.pipeline import Result, process_bytes
 from officeflow.settings import Workspace, open_workspace
 from officeflow.watcher import WatchOptions, WatchSummary, run_watch
@@ -307,3 +307,20 @@ def test_register_that_cannot_be_replaced_is_exported_later(workspace: Workspace
 def test_unusual_but_valid_names(workspace: Workspace, name: str) -> None:
     book(workspace.inbox, name, 1)
     assert drain(workspace).archived == 1
+
+
+def test_recovery_ignores_a_half_written_claim(workspace: Workspace, ledger: SqliteLedger) -> None:
+    """A SIGKILL while claim.json was being written leaves only its dot-temp: nothing to return."""
+    from officeflow.intake import LOCK_FILE, Intake
+
+    owner = workspace.processing / "dead-watcher"
+    (owner / "20240901-000000-abcd").mkdir(parents=True)
+    (owner / LOCK_FILE).touch()  # its watcher is gone: the lock file is free
+    (owner / "20240901-000000-abcd" / ".claim.json.x1y2z3.tmp").write_bytes(b'{"name": "bo')
+    intake = Intake(workspace, ledger)
+    try:
+        assert intake.recover() == []
+    finally:
+        intake.close()
+    assert not workspace.returned.exists() or not any(workspace.returned.iterdir())
+    assert not owner.exists()
