@@ -18,7 +18,3 @@ class TemplateError(OfficeflowError):
 
 class NotFoundError(OfficeflowError):
     """A document or version asked for on the command line does not exist."""
-
-
-class RegisterBusyError(OfficeflowError):
-    """The register file could not be replaced (open in Excel); the ledger is intact."""

@@ -7,8 +7,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import jinja2
-from docxtpl import DocxTemplate
 from pydantic import BaseModel
 
 from officeflow.errors import TemplateError
@@ -69,19 +67,10 @@ class DocumentProperties:
     issued: date
 
 
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        autoescape=True,  # user text is data: `<`, `&`, `{{ }}` must come out literally
-        undefined=jinja2.StrictUndefined,  # a missing value fails loudly, not as a blank
-        finalize=lambda value: "" if value is None else value,
-    )
-
-
 def check_template(template: Path, context: dict[str, Any]) -> None:
     """Fail before rendering when the template uses a variable the context lacks."""
-    if not template.exists():
-        raise TemplateError(f"Word template not found: {template}")
-    missing = DocxTemplate(template).get_undeclared_template_variables(_environment(), context)
+    # The prepared (cached) template already holds the patched sources: no second read of the .docx.
+    missing = prepared_template(template).undeclared_variables(context)
     if missing:
         raise TemplateError(f"{template.name} uses variables the kind does not provide: {sorted(missing)}")
 
