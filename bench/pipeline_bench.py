@@ -34,11 +34,11 @@ from factory import make_workbook  # noqa: E402
 from officeflow.ledger import open_ledger  # noqa: E402
 from officeflow.pipeline import (  # noqa: E402
     check_workbook,
-    export_register_from_ledger,
     plan_outputs,
     process_bytes,
     word_template,
 )
+from officeflow.publish import export_register_from_ledger  # noqa: E402
 from officeflow.settings import open_workspace  # noqa: E402
 from officeflow.stamp import stamp_document  # noqa: E402
 
@@ -110,7 +110,9 @@ def _export_child(size: int) -> None:
             effective = start + timedelta(days=doc % 1500 + version * 30)
             stem = f"客户服务类/客服部/{effective}/CRM-CS-2024-{doc:05d}_V1.{version}"
             ledger._db.execute(  # bulk insert straight into the table: we time the export only
-                "INSERT INTO versions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO versions (doc_id, version, kind, kind_label, name, effective_date, category, "
+                "department, owner, approver, document_path, source_path, manifest_path, source_sha256, "
+                "document_sha256, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (f"CRM-CS-2024-{doc:05d}", f"V1.{version}", "sop", "标准化服务流程",
                  f"客户投诉处理流程（第{doc}号）", effective.isoformat(), "客户服务类", "客服部", "王敏",
                  "赵建国", f"{stem}.docx", f"{stem}.xlsx", f"{stem}.manifest.json", f"{i:064x}",

@@ -22,23 +22,35 @@ from officeflow import __version__
 from officeflow.errors import OfficeflowError
 from officeflow.findings import Finding, Severity, has_errors
 from officeflow.kinds import KINDS
-from officeflow.ledger import SqliteLedger, open_ledger
-from officeflow.pipeline import (
-    Result,
-    check_workbook,
-    export_register_from_ledger,
-    process_files,
-    word_template,
+from officeflow.ledger import Ledger, open_ledger
+from officeflow.pipeline import Result, check_workbook, process_files, word_template
+from officeflow.publish import publish
+from officeflow.settings import (
+    CONFIG_FILE,
+    STATE_DIR,
+    Workspace,
+    default_config_text,
+    open_workspace,
 )
-from officeflow.settings import CONFIG_FILE, Workspace, default_config_text, open_workspace
 from officeflow.workbook_template import write_template
 
 log = logging.getLogger("officeflow")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def is_workspace(root: Path) -> bool:
+    """A folder officeflow has set up: its config, its state, or both inbox/ and outbox/."""
+    return ((root / CONFIG_FILE).is_file() or (root / STATE_DIR).is_dir()
+            or ((root / "inbox").is_dir() and (root / "outbox").is_dir()))
+
+
 def _workspace(ctx: click.Context) -> Workspace:
-    return open_workspace(Path(ctx.obj["workspace"]))
+    """The workspace every command but `init` works in; never silently created elsewhere."""
+    root = Path(ctx.obj["workspace"])
+    if not is_workspace(root):
+        raise OfficeflowError(f"{root.resolve()} 不是 officeflow 工作区（没有 {CONFIG_FILE}，也没有 inbox/ 和 "
+                              f"outbox/）。请用 -w 指定工作区，或先运行 officeflow init {root}")
+    return open_workspace(root)
 
 
 class _ledger:
@@ -47,7 +59,7 @@ class _ledger:
     def __init__(self, workspace: Workspace) -> None:
         self.ledger = open_ledger(workspace.ledger_path)
 
-    def __enter__(self) -> SqliteLedger:
+    def __enter__(self) -> Ledger:
         return self.ledger
 
     def __exit__(self, *_: object) -> None:
@@ -168,6 +180,9 @@ def process(ctx: click.Context, files: tuple[Path, ...]) -> None:
     try:
         with _ledger(workspace) as ledger:
             outcomes = process_files(list(files), workspace, ledger)
+            # Also after a kill during an earlier export: the ledger knows the register is stale.
+            if any(o.result is Result.ISSUED for o in outcomes) or ledger.register_stale():
+                publish(workspace, ledger)
     finally:
         lock.release()
     for outcome in outcomes:
@@ -199,7 +214,7 @@ def register_export(ctx: click.Context) -> None:
     """Rewrite the register from the ledger (statuses as of today)."""
     workspace = _workspace(ctx)
     with _ledger(workspace) as ledger:
-        count = export_register_from_ledger(workspace, ledger)
+        count = publish(workspace, ledger)
     click.echo(f"台账已导出 Register exported: {workspace.register_path} ({count} 行 rows)")
 
 
@@ -223,12 +238,17 @@ def watch(ctx: click.Context, once: bool, polling: bool | None) -> None:
 @click.pass_context
 def register_rebuild(ctx: click.Context) -> None:
     """Rebuild the ledger's documents from the archive's manifests, then re-export the register."""
-    from officeflow.control import rebuild
+    from officeflow.integrity import rebuild
 
     workspace = _workspace(ctx)
-    with _ledger(workspace) as ledger:
-        count = rebuild(workspace, ledger)
-    click.echo(f"已从归档重建 Rebuilt from the archive: {count} 个版本 versions")
+    report = rebuild(workspace)
+    for note in report.notes:
+        click.echo(click.style(f"注意：{note}", fg="yellow"))
+    for item in report.untrusted:
+        click.echo(click.style(f"未采用 refused: {item}", fg="red"))
+    click.echo(f"已从归档重建 Rebuilt from the archive: {report.versions} 个版本 versions，"
+               f"{report.copies} 份培训副本记录 training copies")
+    sys.exit(1 if report.untrusted else 0)
 
 
 @main.command()
@@ -242,29 +262,37 @@ def status(ctx: click.Context, doc_id: str) -> None:
     with _ledger(workspace) as ledger:
         lines = status_report(workspace, ledger, doc_id)
     click.echo(f"{doc_id}  {lines[-1].record.name}")
-    click.echo("版本   状态      生效日期    失效日期    下次复审    终审人    接收时间")
+    click.echo("版本   状态    生效日期    失效日期    下次复审    终审人  接收时间          废止原因")
     for line in lines:
         r, s = line.record, line.state
-        click.echo(f"{r.version:<6} {s.status.value:<6} {r.effective_date}  "
-                   f"{s.expiry_date or '':<10}  {line.next_review or '':<10}  {r.approver:<8} "
-                   f"{r.received_at:%Y-%m-%d %H:%M}")
+        # Dates as text first: a format spec on a date object is an strftime pattern.
+        click.echo(f"{r.version:<6} {s.status.value:<5} {r.effective_date.isoformat()}  "
+                   f"{_day(s.expiry_date):<10}  {_day(line.next_review):<10}  {r.approver:<5} "
+                   f"{r.received_at:%Y-%m-%d %H:%M}  {line.withdrawal_reason}".rstrip())
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else "-"
 
 
 @main.command()
 @click.argument("doc_id")
 @click.option("--reason", required=True, help="Why the document is withdrawn (废止原因).")
+@click.option("--version", "version", help="Revoke only this pending (待生效) version.")
 @click.pass_context
-def withdraw(ctx: click.Context, doc_id: str, reason: str) -> None:
-    """Withdraw DOC_ID (已废止): nothing is deleted; only a new version revives it."""
+def withdraw(ctx: click.Context, doc_id: str, reason: str, version: str | None) -> None:
+    """Withdraw DOC_ID (已废止) or revoke one pending version; nothing is deleted."""
     from officeflow.control import withdraw as withdraw_document
 
     workspace = _workspace(ctx)
     with _ledger(workspace) as ledger:
-        versions = withdraw_document(workspace, ledger, doc_id, reason, actor=_actor_name())
-    if versions:
+        versions = withdraw_document(workspace, ledger, doc_id, reason, actor=_actor_name(), version=version)
+    if versions and version:
+        click.echo(f"已撤销 Revoked: {doc_id} {version}（原因：{reason}），现行版本不受影响")
+    elif versions:
         click.echo(f"已废止 Withdrawn: {doc_id} {'、'.join(versions)}（原因：{reason}）")
     else:
-        click.echo(f"{doc_id} 已全部废止，无需重复操作 (already withdrawn)")
+        click.echo(f"{doc_id} 没有现行有效或待生效的版本，无需废止")
 
 
 def _actor_name() -> str:
@@ -342,7 +370,7 @@ def audit(ctx: click.Context, doc_id: str | None) -> None:
 @click.pass_context
 def verify(ctx: click.Context) -> None:
     """Re-hash archived files against the ledger and check the audit chain; exit 1 on any problem."""
-    from officeflow.control import verify as verify_archive
+    from officeflow.integrity import verify as verify_archive
 
     workspace = _workspace(ctx)
     with _ledger(workspace) as ledger:
@@ -353,6 +381,8 @@ def verify(ctx: click.Context) -> None:
             click.echo(click.style(f"{label}: {item}", fg="red"))
     for event_id in report.broken_events:
         click.echo(click.style(f"审计记录被篡改 audit event tampered: #{event_id}", fg="red"))
+    for problem in report.problems:
+        click.echo(click.style(problem, fg="red"))
     click.echo("校验通过 verified" if report.ok else "校验失败 verification failed")
     sys.exit(0 if report.ok else 1)
 
@@ -388,7 +418,8 @@ def regenerate(ctx: click.Context, doc_ids: tuple[str, ...], all_documents: bool
 @click.option("--version", "version", help="A version other than the current one.")
 @click.option("--copies", type=int, default=1, show_default=True, help="Number of serial-numbered copies.")
 @click.option("--to", "recipient", default="", help="Recipient (name / department) for the distribution log.")
-@click.option("--allow-obsolete", is_flag=True, help="Allow a version that is not 现行有效.")
+@click.option("--allow-obsolete", is_flag=True,
+              help="Allow a superseded (已失效) or withdrawn (已废止) version; pending ones need no flag.")
 @click.option("--current", is_flag=True, help="Copies of every current document (see --department).")
 @click.option("--department", help="With --current: only this 主责部门.")
 @click.pass_context
@@ -415,15 +446,26 @@ def training(ctx: click.Context, doc_id: str | None, version: str | None, copies
 
 @main.command()
 @click.argument("doc_id")
+@click.option("--returned", multiple=True, metavar="SERIAL", help="Record this copy as returned (回收).")
+@click.option("--lost", multiple=True, metavar="SERIAL", help="Record this copy as lost (遗失).")
+@click.option("--destroyed", multiple=True, metavar="SERIAL", help="Record this copy as destroyed (销毁).")
 @click.pass_context
-def recall(ctx: click.Context, doc_id: str) -> None:
-    """List outstanding training copies of DOC_ID's versions that are no longer current."""
+def recall(ctx: click.Context, doc_id: str, returned: tuple[str, ...], lost: tuple[str, ...],
+           destroyed: tuple[str, ...]) -> None:
+    """List outstanding training copies of DOC_ID's obsolete versions, or record copies as closed."""
+    from officeflow.control import close_copies
+    from officeflow.records import CopyClosure
     from officeflow.training import outstanding_copies
 
     workspace = _workspace(ctx)
     with _ledger(workspace) as ledger:
+        for serials, how in ((returned, CopyClosure.RETURNED), (lost, CopyClosure.LOST),
+                             (destroyed, CopyClosure.DESTROYED)):
+            if serials:
+                closed = close_copies(workspace, ledger, doc_id, list(serials), how)
+                click.echo(f"{how.value} {len(closed)} 份：{'、'.join(closed)}")
         copies = outstanding_copies(ledger, doc_id)
     if not copies:
-        click.echo(f"{doc_id} 没有需回收的旧版培训副本 (nothing to recall)")
+        click.echo(f"{doc_id} 没有需回收的旧版培训副本")
     for copy in copies:
         click.echo(f"{copy.serial}  {copy.version}  {copy.recipient or '-'}  {copy.printed_at:%Y-%m-%d %H:%M}")

@@ -1,22 +1,22 @@
-"""Document control around the archive: status, withdrawal, reviews due, next ID, verify, rebuild."""
+"""Document control around the archive: status, withdrawal, recall, reviews due, next ID, diff.
+
+`verify` and `register rebuild` live in officeflow.integrity.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
-from officeflow.archive import MANIFEST_SUFFIX, inside, read_manifests
+from officeflow.archive import update_manifest
 from officeflow.diff import describe_changes
 from officeflow.errors import NotFoundError, OfficeflowError
-from officeflow.fsutil import atomic_write_bytes, sha256_file
-from officeflow.ledger import Event, SqliteLedger
+from officeflow.ledger import Event, Ledger
 from officeflow.lifecycle import VersionState, next_review_date, states_on
-from officeflow.pipeline import export_register_from_ledger, load_archived
-from officeflow.records import RevisionEntry, Status, VersionRecord, Withdrawal
+from officeflow.pipeline import load_archived
+from officeflow.publish import publish
+from officeflow.records import CopyClosure, Status, TrainingCopy, VersionRecord, Withdrawal
 from officeflow.settings import Workspace
 
 
@@ -25,53 +25,86 @@ class VersionLine:
     record: VersionRecord
     state: VersionState
     next_review: date | None
+    withdrawal_reason: str = ""
 
 
-def status_report(workspace: Workspace, ledger: SqliteLedger, doc_id: str,
+def status_report(workspace: Workspace, ledger: Ledger, doc_id: str,
                   today: date | None = None) -> list[VersionLine]:
     """Every version of one document with its status on `today`, oldest first."""
     today = today or date.today()
     history = ledger.history(doc_id)
     if not history.versions:
-        raise NotFoundError(f"流程编号 {doc_id} 不在台账中 (no such document)")
+        raise NotFoundError(f"流程编号 {doc_id} 不在台账中")
     states = states_on(history.versions, today, history.withdrawn)
+    reasons = {w.version: w.reason for w in ledger.withdrawals() if w.doc_id == doc_id}
     months = workspace.settings.review_interval_months
     return [VersionLine(v, states[v.version],
                         next_review_date(v.effective_date, months)
-                        if states[v.version].status in (Status.CURRENT, Status.PENDING) else None)
+                        if states[v.version].status in (Status.CURRENT, Status.PENDING) else None,
+                        reasons.get(v.version, "") if states[v.version].status is Status.WITHDRAWN else "")
             for v in history.versions]
 
 
-def withdraw(workspace: Workspace, ledger: SqliteLedger, doc_id: str, reason: str,
-             today: date | None = None, actor: str = "") -> list[str]:
-    """Withdraw (已废止) every live version of a document; nothing is deleted.
+def withdraw(workspace: Workspace, ledger: Ledger, doc_id: str, reason: str,
+             today: date | None = None, actor: str = "", version: str | None = None) -> list[str]:
+    """Withdraw (已废止) a document's current and pending versions, or revoke one pending version.
 
+    Superseded versions keep 已失效 and their dates: withdrawal never rewrites history.
     The withdrawal is also written into each version's manifest, so `register rebuild`
     can restore it. A withdrawn 流程编号 comes back only with a new version.
     """
     today = today or date.today()
     if not reason.strip():
-        raise OfficeflowError("请用 --reason 写明废止原因 (a reason is required)")
+        raise OfficeflowError("请用 --reason 写明废止原因")
     history = ledger.history(doc_id)
     if not history.versions:
-        raise NotFoundError(f"流程编号 {doc_id} 不在台账中 (no such document)")
-    targets = [v for v in history.versions if v.version not in history.withdrawn]
-    if not targets:
+        raise NotFoundError(f"流程编号 {doc_id} 不在台账中")
+    states = states_on(history.versions, today, history.withdrawn)
+    live = (Status.CURRENT, Status.PENDING)
+    if version is not None:
+        if history.version(version) is None:
+            raise NotFoundError(f"{doc_id} 没有版本 {version}")
+        status = states[version].status
+        if status is not Status.PENDING:
+            raise OfficeflowError(f"只能单独撤销待生效的版本；{doc_id} {version} 当前为{status.value}。"
+                                  "废止整个流程请不加 --version。")
+        targets = [history.version(version)]
+    else:
+        targets = [v for v in history.versions if states[v.version].status in live]
+    records = [t for t in targets if t is not None]
+    if not records:
         return []
-    for record in targets:
-        manifest_path = inside(workspace.outbox, record.manifest_path)
-        if manifest_path.exists():
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-            manifest["withdrawn"] = {"on": today.isoformat(), "reason": reason, "actor": actor}
-            text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
-            atomic_write_bytes(manifest_path, text.encode("utf-8"))
+    for record in records:
+        update_manifest(workspace.outbox, record.manifest_path,
+                        {"withdrawn": {"on": today.isoformat(), "reason": reason, "actor": actor}})
     ledger.withdraw(
-        [Withdrawal(doc_id, v.version, today, reason, actor) for v in targets],
-        [Event("withdrawn", doc_id, v.version, v.document_path, v.document_sha256, reason)
-         for v in targets],
+        [Withdrawal(doc_id, v.version, today, reason, actor) for v in records],
+        [Event("withdrawn" if version is None else "revoked", doc_id, v.version, v.document_path,
+               v.document_sha256, reason) for v in records],
     )
-    export_register_from_ledger(workspace, ledger, today)
-    return [v.version for v in targets]
+    publish(workspace, ledger, today)
+    return [v.version for v in records]
+
+
+def close_copies(workspace: Workspace, ledger: Ledger, doc_id: str, serials: list[str],
+                 closed_as: CopyClosure, at: datetime | None = None) -> list[str]:
+    """Record training copies of DOC_ID as returned, lost or destroyed; returns those closed."""
+    at = at or datetime.now().replace(microsecond=0)
+    copies: dict[str, TrainingCopy] = {c.serial: c for c in ledger.training_copies(doc_id)}
+    unknown = [s for s in serials if s not in copies]
+    if unknown:
+        raise NotFoundError(f"{doc_id} 没有这些培训副本编号：{'、'.join(unknown)}")
+    already = [s for s in serials if copies[s].returned_at is not None]
+    if already:
+        raise OfficeflowError(f"这些副本已登记为{copies[already[0]].closed_as or '已回收'}："
+                              f"{'、'.join(already)}")
+    event = {CopyClosure.RETURNED: "training-returned", CopyClosure.LOST: "training-lost",
+             CopyClosure.DESTROYED: "training-destroyed"}[closed_as]
+    closed = ledger.close_training_copies(
+        serials, closed_as.value, at,
+        [Event(event, doc_id, copies[s].version, copies[s].pdf_path, "", s, at=at) for s in serials])
+    publish(workspace, ledger, at.date())
+    return closed
 
 
 @dataclass(frozen=True)
@@ -81,7 +114,7 @@ class DueReview:
     days_left: int  # negative: overdue
 
 
-def due_reviews(workspace: Workspace, ledger: SqliteLedger, within_days: int = 30,
+def due_reviews(workspace: Workspace, ledger: Ledger, within_days: int = 30,
                 today: date | None = None) -> list[DueReview]:
     """Current documents whose periodic review (复审) is due within N days or overdue."""
     today = today or date.today()
@@ -105,7 +138,7 @@ def due_reviews(workspace: Workspace, ledger: SqliteLedger, within_days: int = 3
     return sorted(due, key=lambda d: (d.due, d.record.doc_id))
 
 
-def next_id(ledger: SqliteLedger, prefix: str, year: int | None = None, width: int = 3) -> str:
+def next_id(ledger: Ledger, prefix: str, year: int | None = None, width: int = 3) -> str:
     """The next free 流程编号 under `PREFIX[-CAT]-YYYY-NNN`."""
     year = year or date.today().year
     prefix = prefix.strip().upper().rstrip("-")
@@ -116,7 +149,7 @@ def next_id(ledger: SqliteLedger, prefix: str, year: int | None = None, width: i
     return f"{prefix}-{year}-{(max(used) + 1 if used else 1):0{width}d}"
 
 
-def diff_versions(workspace: Workspace, ledger: SqliteLedger, doc_id: str, old: str,
+def diff_versions(workspace: Workspace, ledger: Ledger, doc_id: str, old: str,
                   new: str) -> list[str]:
     """The comparison of two archived versions, as the drafted revision entry would say it."""
     history = ledger.history(doc_id)
@@ -124,93 +157,9 @@ def diff_versions(workspace: Workspace, ledger: SqliteLedger, doc_id: str, old: 
     for version in (old, new):
         record = history.version(version)
         if record is None:
-            raise NotFoundError(f"{doc_id} 没有版本 {version} (no such version)")
+            raise NotFoundError(f"{doc_id} 没有版本 {version}")
         parsed = load_archived(workspace, record)
         if parsed is None:
             raise NotFoundError(f"{doc_id} {version} 的源文件缺失或无法读取: {record.source_path}")
         documents.append(parsed)
     return describe_changes(documents[0], documents[1])
-
-
-# ---------------------------------------------------------------- verify and rebuild
-
-
-@dataclass
-class VerifyReport:
-    edited: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    stray: list[str] = field(default_factory=list)
-    broken_events: list[int] = field(default_factory=list)  # ids whose hash or link is wrong
-
-    @property
-    def ok(self) -> bool:
-        return not (self.edited or self.missing or self.stray or self.broken_events)
-
-
-def _event_hash(row: dict[str, object]) -> str:
-    body = {k: v for k, v in row.items() if k not in ("id", "hash")}
-    return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
-
-
-def verify(workspace: Workspace, ledger: SqliteLedger) -> VerifyReport:
-    """Re-hash every archived file against the ledger, look for strays, check the event chain."""
-    report = VerifyReport()
-    expected: set[Path] = set()
-    for record in ledger.versions():
-        for relative, digest in ((record.document_path, record.document_sha256),
-                                 (record.source_path, record.source_sha256)):
-            path = inside(workspace.outbox, relative)
-            expected.add(path)
-            if not path.exists():
-                report.missing.append(relative)
-            elif sha256_file(path) != digest:
-                report.edited.append(relative)
-        expected.add(inside(workspace.outbox, record.manifest_path))
-    skip = {workspace.register_path.resolve()}
-    training = (workspace.outbox / workspace.settings.training_folder).resolve()
-    for path in sorted(workspace.outbox.rglob("*")):
-        resolved = path.resolve()
-        if (path.is_dir() or resolved in expected or resolved in skip or path.name.startswith(".")
-                or resolved.is_relative_to(training)):
-            continue
-        report.stray.append(path.relative_to(workspace.outbox).as_posix())
-    previous = ""
-    for row in ledger.events():
-        if row["prev_hash"] != previous or _event_hash(row) != row["hash"]:
-            report.broken_events.append(int(row["id"]))
-        previous = row["hash"]
-    return report
-
-
-def rebuild(workspace: Workspace, ledger: SqliteLedger, today: date | None = None) -> int:
-    """Reconstruct the ledger's documents from the archive's manifests; returns versions found."""
-    records: list[VersionRecord] = []
-    entries: list[tuple[str, RevisionEntry]] = []
-    withdrawals: list[Withdrawal] = []
-    for manifest in read_manifests(workspace.outbox):
-        doc_id, version = manifest["doc_id"], manifest["version"]
-        folder = Path(manifest["files"]["document"]).parent.as_posix()
-        records.append(VersionRecord(
-            doc_id=doc_id, version=version, kind=manifest["kind"], name=manifest["name"],
-            effective_date=date.fromisoformat(manifest["effective_date"]),
-            category=manifest["category"], department=manifest["department"], owner=manifest["owner"],
-            approver=manifest["approver"], document_path=manifest["files"]["document"],
-            source_path=manifest["files"]["source"],
-            manifest_path=f"{folder}/{Path(manifest['files']['document']).stem}{MANIFEST_SUFFIX}",
-            source_sha256=manifest["source_sha256"], document_sha256=manifest["document_sha256"],
-            received_at=datetime.fromisoformat(manifest["received_at"]),
-            kind_label=manifest.get("kind_label", ""),
-        ))
-        for entry in manifest.get("revision_history", []):
-            entries.append((doc_id, RevisionEntry(
-                entry["version"], date.fromisoformat(entry["date"]) if entry.get("date") else None,
-                entry.get("content", ""), entry.get("reason", ""), entry.get("author", ""),
-                entry.get("reviewer", ""))))
-        if "withdrawn" in manifest:
-            w = manifest["withdrawn"]
-            withdrawals.append(Withdrawal(doc_id, version, date.fromisoformat(w["on"]), w["reason"],
-                                          w.get("actor", "")))
-    ledger.rebuild(records, entries, withdrawals,
-                   [Event("rebuilt", detail=f"{len(records)} versions from manifests")])
-    export_register_from_ledger(workspace, ledger, today)
-    return len(records)

@@ -26,31 +26,40 @@ class VersionState:
     expiry_date: date | None  # 失效日期: when a newer version took effect (or withdrawal)
 
 
+def in_force_from(version: Dated, withdrawn: dict[str, date]) -> date | None:
+    """The day a version came (or comes) into force; None when it was withdrawn before that day."""
+    gone = withdrawn.get(version.version)
+    if gone is not None and gone <= version.effective_date:
+        return None
+    return version.effective_date
+
+
 def states_on(versions: Sequence[Dated], on: date,
               withdrawn: dict[str, date] | None = None) -> dict[str, VersionState]:
     """The status of every version of one document on the date `on`.
 
-    The highest version whose effective date has come is 现行有效; lower effective ones
-    are 已失效 from the day a higher one took effect; higher ones still to come are
-    待生效; withdrawn ones are 已废止 from their withdrawal date. So there is never more
-    than one current version, whatever order versions arrived in.
+    A version is 已废止 from its withdrawal date. Otherwise it is 已失效 from the day a
+    higher version came into force (and stays so, with that date, even if the higher one is
+    withdrawn later: withdrawal never rewrites history); the highest version in force is
+    现行有效; versions still to come are 待生效. A version withdrawn before its effective
+    date never came into force and constrains nothing. So there is never more than one
+    current version, whatever order versions arrived in.
     """
     withdrawn = withdrawn or {}
-    gone = {v: d for v, d in withdrawn.items() if d <= on}
-    live = [v for v in versions if v.version not in gone]
-    effective = sorted((v for v in live if v.effective_date <= on), key=lambda v: version_key(v.version))
-    current = effective[-1] if effective else None
+    started = {v.version: d for v in versions if (d := in_force_from(v, withdrawn)) is not None and d <= on}
     states: dict[str, VersionState] = {}
     for v in versions:
-        if v.version in gone:
-            states[v.version] = VersionState(Status.WITHDRAWN, gone[v.version])
-        elif current is not None and v.version == current.version:
+        gone = withdrawn.get(v.version)
+        if gone is not None and gone <= on:
+            states[v.version] = VersionState(Status.WITHDRAWN, gone)
+            continue
+        later = [d for other, d in started.items() if version_key(other) > version_key(v.version)]
+        if later:
+            states[v.version] = VersionState(Status.SUPERSEDED, min(later))
+        elif v.version in started:
             states[v.version] = VersionState(Status.CURRENT, None)
-        elif v.effective_date > on and (current is None or version_key(v.version) > version_key(current.version)):
-            states[v.version] = VersionState(Status.PENDING, None)
         else:
-            later = [w.effective_date for w in effective if version_key(w.version) > version_key(v.version)]
-            states[v.version] = VersionState(Status.SUPERSEDED, min(later) if later else None)
+            states[v.version] = VersionState(Status.PENDING, None)
     return states
 
 

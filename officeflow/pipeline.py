@@ -1,9 +1,13 @@
-"""The recipe: read → model → validate → stamp → plan → render → archive → register."""
+"""The recipe: read → model → validate → stamp → plan → render → archive → ledger.
+
+The register and the reading copies of other versions follow from the ledger
+(officeflow.publish), once per batch.
+"""
 
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -12,21 +16,27 @@ from pathlib import Path
 from typing import Any
 
 from officeflow import __version__
-from officeflow.archive import ArchivePaths, plan_paths, write_version
+from officeflow.archive import (
+    RECORDS_FOLDER,
+    ArchivePaths,
+    manifest_seal,
+    plan_paths,
+    write_version,
+)
 from officeflow.findings import Finding, has_errors
 from officeflow.fsutil import sha256_bytes
-from officeflow.kinds import KINDS
-from officeflow.ledger import Event, Ledger, training_copies
-from officeflow.lifecycle import next_review_date, states_on
+from officeflow.ledger import Event, Ledger
+from officeflow.lifecycle import VersionState
+from officeflow.marks import Marking, marking_for
 from officeflow.model import ParsedDocument, parse_document
 from officeflow.reader import Unreadable, read_workbook
-from officeflow.records import DocumentHistory, RevisionEntry, Status, VersionRecord, Withdrawal
-from officeflow.register import RegisterRow, TableSheet, export_register
+from officeflow.records import DocumentHistory, RevisionEntry, Status, VersionRecord
 from officeflow.render import DocumentProperties, build_context, check_template, render_docx
 from officeflow.rules import RuleContext
 from officeflow.settings import Workspace
 from officeflow.stamp import Stamp, stamp_document
 from officeflow.validate import validate
+from officeflow.versions import version_key
 
 
 class Result(StrEnum):
@@ -61,6 +71,7 @@ class OutputPlan:
     record: VersionRecord
     entries: tuple[RevisionEntry, ...]  # revision entries the ledger does not know yet
     manifest: dict[str, Any]
+    marking: str  # Marking.key of what the rendered copy shows
 
 
 @dataclass(frozen=True)
@@ -106,12 +117,17 @@ def load_archived(workspace: Workspace, record: VersionRecord) -> ParsedDocument
 
 
 def plan_outputs(parsed: ParsedDocument, stamp: Stamp, ctx: RuleContext, workspace: Workspace,
-                 source_name: str, received_at: datetime) -> OutputPlan:
-    """Paths, template, context, ledger record and manifest for one version."""
+                 source_name: str, received_at: datetime, marking: Marking | None = None) -> OutputPlan:
+    """Paths, template, context, ledger record and manifest for one version.
+
+    `marking` is what the copy says of its status (default: the status at issue).
+    """
     value = parsed.value
     paths = plan_paths(value("category"), value("department"), value("effective_date"),
                        value("doc_id"), stamp.version)
-    context = build_context(parsed, stamp)
+    marking = marking or marking_for(VersionState(stamp.status, None), value("effective_date"))
+    context = {**build_context(parsed, stamp), "control_mark": marking.control_mark,
+               "status": marking.status_text}
     properties = DocumentProperties(
         title=value("name"), identifier=value("doc_id"), version=stamp.version,
         subject=parsed.kind.label, category=value("category"), author=value("owner"),
@@ -123,7 +139,7 @@ def plan_outputs(parsed: ParsedDocument, stamp: Stamp, ctx: RuleContext, workspa
         category=value("category"), department=value("department"), owner=value("owner"),
         approver=stamp.approver, document_path=paths.document, source_path=paths.source,
         manifest_path=paths.manifest, source_sha256=ctx.source_sha256, document_sha256="",
-        received_at=received_at,
+        received_at=received_at, issued_path=paths.issued,
     )
     entries = tuple(e for e in stamp.revision_history if e.version not in ctx.history.revision_entries)
     manifest = {
@@ -135,14 +151,15 @@ def plan_outputs(parsed: ParsedDocument, stamp: Stamp, ctx: RuleContext, workspa
         "status_at_issue": stamp.status.value, "supersedes": stamp.supersedes,
         "next_review_date": stamp.next_review_date.isoformat(),
         "original_file": source_name, "received_at": received_at.isoformat(timespec="seconds"),
-        "files": {"document": paths.document, "source": paths.source},
+        "files": {"document": paths.document, "source": paths.source,
+                  "issued": f"{RECORDS_FOLDER}/{paths.issued}"},
         "source_sha256": ctx.source_sha256,
         "revision_history": [
             {**vars(e), "date": e.date.isoformat() if e.date else None} for e in stamp.revision_history
         ],
     }
     return OutputPlan(word_template(workspace, parsed.kind.word_template), context, properties,
-                      paths, record, entries, manifest)
+                      paths, record, entries, manifest, marking.key)
 
 
 _checked_templates: set[tuple[Path, float]] = set()
@@ -192,83 +209,45 @@ def _process(data: bytes, sha: str, source_name: str, workspace: Workspace, ledg
     _check_once(plan.template, plan.context)
     document = render_docx(plan.template, plan.context, plan.properties)
     document_sha = sha256_bytes(document)
-    manifest = {**plan.manifest, "document_sha256": document_sha}
-    write_version(workspace.outbox, plan.paths, document, data, manifest)
-    record = VersionRecord(**{**vars(plan.record), "document_sha256": document_sha})
+    manifest = {**plan.manifest, "issued_sha256": document_sha, "document_sha256": document_sha,
+                "marking": plan.marking}
+    write_version(workspace.outbox, workspace.root / RECORDS_FOLDER, plan.paths, document, data, manifest)
+    record = VersionRecord(**{**vars(plan.record), "document_sha256": document_sha,
+                              "issued_sha256": document_sha})
     events = [received,
               Event("validated", record.doc_id, record.version, source_name, sha,
                     f"{len(findings)} warning(s)"),
+              # The issued event seals the as-issued bytes and the manifest's as-issued part.
               Event("issued", record.doc_id, record.version, plan.paths.document, document_sha,
-                    stamp.status.value)]
+                    f"{stamp.status.value} manifest:{manifest_seal(manifest)}")]
     if stamp.supersedes and stamp.status is Status.CURRENT:
         events.append(Event("superseded", record.doc_id, stamp.supersedes, "", "",
                             f"superseded by {record.version}"))
-    ledger.record_issue(record, plan.entries, events)
+    ledger.record_issue(record, plan.entries, events, marking=plan.marking)
     return Outcome(source_name, Result.ISSUED, findings, record.doc_id, record.version,
                    stamp.status.value, workspace.outbox / plan.paths.document,
                    "版本号由系统分配" if stamp.version_assigned else "")
 
 
 def process_files(paths: list[Path], workspace: Workspace, ledger: Ledger,
-                  today: date | None = None) -> list[Outcome]:
-    """Process files in order, then export the register once for the whole batch."""
-    outcomes = [process_bytes(p.read_bytes(), p.name, workspace, ledger, today) for p in paths]
-    if any(o.result is Result.ISSUED for o in outcomes):
-        export_register_from_ledger(workspace, ledger, today)
-    return outcomes
+                  today: date | None = None,
+                  read: Callable[[Path], bytes] = Path.read_bytes) -> list[Outcome]:
+    """Process files, the versions of one 流程编号 in version order (a batch may hold V1.0 and V1.1).
+
+    The register and the reading copies are brought up to date afterwards (officeflow.publish).
+    """
+    ordered = sorted(enumerate(paths), key=lambda item: _batch_order(item[0], item[1], read))
+    return [process_bytes(read(p), p.name, workspace, ledger, today) for _, p in ordered]
 
 
-_REVIEWED = (Status.CURRENT, Status.PENDING)
-
-
-def register_rows(versions: list[VersionRecord], on: date, review_months: int,
-                  withdrawals: list[Withdrawal] | None = None) -> list[RegisterRow]:
-    """One register row per archived version, with its status on the date `on`."""
-    by_doc: dict[str, list[VersionRecord]] = defaultdict(list)
-    for record in versions:
-        by_doc[record.doc_id].append(record)
-    withdrawn: dict[str, dict[str, date]] = defaultdict(dict)
-    for w in withdrawals or []:
-        withdrawn[w.doc_id][w.version] = w.withdrawn_on
-    rows: list[RegisterRow] = []
-    for doc_id, records in by_doc.items():
-        states = states_on(records, on, withdrawn[doc_id])
-        for r in records:
-            state = states[r.version]
-            rows.append(RegisterRow(
-                doc_id=r.doc_id, name=r.name, kind_label=r.kind_label or KINDS[r.kind].label,
-                version=r.version, status=state.status.value, effective_date=r.effective_date,
-                expiry_date=state.expiry_date, category=r.category, department=r.department,
-                owner=r.owner, approver=r.approver,
-                next_review_date=(next_review_date(r.effective_date, review_months)
-                                  if state.status in _REVIEWED else None),
-                document_path=r.document_path, source_path=r.source_path, sha256=r.source_sha256,
-                received_at=r.received_at,
-            ))
-    return rows
-
-
-DISTRIBUTION_COLUMNS = (("副本编号", "text", 30), ("流程编号", "text", 20), ("版本号", "text", 10),
-                        ("版本状态", "text", 10), ("领取人/部门", "text", 24), ("发放时间", "datetime", 20),
-                        ("回收时间", "datetime", 20), ("PDF", "text", 40))
-
-
-def distribution_sheet(ledger: Ledger, rows: list[RegisterRow]) -> TableSheet:
-    """培训副本发放: every training copy handed out, with its version's status today."""
-    status = {(r.doc_id, r.version): r.status for r in rows}
-    return TableSheet("培训副本发放", DISTRIBUTION_COLUMNS, [
-        (c.serial, c.doc_id, c.version, status.get((c.doc_id, c.version), ""), c.recipient,
-         c.printed_at, c.returned_at, c.pdf_path)
-        for c in training_copies(ledger)  # type: ignore[arg-type]  # SqliteLedger only, for now
-    ])
-
-
-def export_register_from_ledger(workspace: Workspace, ledger: Ledger, today: date | None = None) -> int:
-    """Rewrite the register spreadsheet from the ledger."""
-    today = today or date.today()
-    rows = register_rows(ledger.versions(), today, workspace.settings.review_interval_months,
-                         ledger.withdrawals())
-    count = export_register(rows, workspace.register_path, today=today,
-                            extra_sheets=[distribution_sheet(ledger, rows)])
-    ledger.add_events([Event("exported", file=workspace.settings.register_file, detail=f"{count} rows")])
-    return count
+def _batch_order(position: int, path: Path, read: Callable[[Path], bytes]) -> tuple[str, tuple[int, int], int]:
+    """(流程编号, 版本号, position): unreadable files and files without an ID keep their place."""
+    try:
+        raw = read_workbook(read(path))
+        parsed = parse_document(raw, raw.epoch)
+        doc_id, version = str(parsed.value("doc_id") or ""), str(parsed.value("version") or "")
+    except Exception:  # noqa: BLE001 - ordering is a courtesy; the pipeline reports the real problem
+        return ("", (-1, -1), position)
+    if not doc_id:
+        return ("", (-1, -1), position)
+    return (doc_id, version_key(version) if version else (999, 999), position)

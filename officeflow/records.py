@@ -46,6 +46,10 @@ class VersionRecord:
     document_sha256: str
     received_at: datetime
     kind_label: str = ""
+    # The as-issued document (immutable, under records/, relative to the workspace) and its hash;
+    # `document_path`/`document_sha256` are the reading copy in outbox/, re-marked when the status changes.
+    issued_path: str = ""
+    issued_sha256: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,3 +77,26 @@ class DocumentHistory:
             if record.version == version:
                 return record
         return None
+
+
+class CopyClosure(StrEnum):
+    """How an outstanding training copy was closed."""
+
+    RETURNED = "已回收"
+    LOST = "已遗失"
+    DESTROYED = "已销毁"
+
+
+@dataclass(frozen=True)
+class TrainingCopy:
+    """One printed, uncontrolled training copy: who has it, of which version."""
+
+    serial: str  # e.g. CRM-CS-2024-005-V2.0-T0003
+    doc_id: str
+    version: str
+    sequence: int
+    recipient: str
+    printed_at: datetime
+    pdf_path: str  # relative to outbox/
+    returned_at: datetime | None = None
+    closed_as: str = ""  # a CopyClosure value once closed

@@ -1,6 +1,7 @@
-"""Re-render archived versions from their archived source workbooks with the current templates.
+"""Re-render reading copies from their archived source workbooks with the current templates.
 
-Each version goes through the pipeline's own check → stamp → plan → render steps, with the
+Only the reading copies in outbox/ are ever rewritten; the as-issued records in records/
+stay as they were issued. Each version goes through the pipeline's own check → stamp → plan → render steps, with the
 document's history as it stood when that version was issued (so V1.0's revision table does
 not list V1.1), and the status it has today (so a superseded version shows 已失效). Output is
 deterministic, so only documents whose rendering changed are rewritten.
@@ -8,9 +9,11 @@ deterministic, so only documents whose rendering changed are rewritten.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -22,12 +25,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from officeflow.archive import inside
+from officeflow.archive import inside, update_manifest
 from officeflow.errors import NotFoundError, OfficeflowError, TemplateError
 from officeflow.fastrender import prepared_template
 from officeflow.fsutil import atomic_write_bytes, sha256_bytes
-from officeflow.ledger import Event, SqliteLedger, set_document_sha256
+from officeflow.ledger import Event, Ledger
 from officeflow.lifecycle import states_on
+from officeflow.marks import Marking, marking_for
 from officeflow.pipeline import OutputPlan, check_workbook, plan_outputs
 from officeflow.records import DocumentHistory, Status, VersionRecord
 from officeflow.render import render_docx
@@ -52,6 +56,7 @@ class Job:
     history: DocumentHistory
     status: Status
     today: date
+    marking: Marking | None = None  # what the reading copy must say (default: from status)
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,7 @@ class Regenerated:
     sha256: str = ""
     message: str = ""
     ledger_stale: bool = False  # the ledger's document_sha256 differs from the file on disk
+    marking: str = ""  # Marking.key of the rendered copy
 
 
 @dataclass
@@ -113,11 +119,12 @@ def statuses_today(history: DocumentHistory, today: date) -> dict[str, Status]:
 
 
 def plan_version(workspace: Workspace, record: VersionRecord, history: DocumentHistory,
-                 source: bytes, status: Status, today: date, control_mark: str = "") -> OutputPlan:
+                 source: bytes, status: Status, today: date, control_mark: str = "",
+                 marking: Marking | None = None) -> OutputPlan:
     """The pipeline's plan for an archived version, re-read from its source workbook.
 
-    `history` is the history as of that version; `status` is the one to show (today's).
-    `control_mark` overrides the header mark (training copies).
+    `history` is the history as of that version; `status` is the one to show (today's) and
+    `marking` what the copy says of it. `control_mark` overrides the header mark (training copies).
     """
     checked = check_workbook(source, workspace, _HistoryLedger(history), today)  # type: ignore[arg-type]
     if checked.parsed is None or checked.context is None:
@@ -129,7 +136,7 @@ def plan_version(workspace: Workspace, record: VersionRecord, history: DocumentH
                               f"workbook version {stamp.version} does not match {record.version}")
     stamp = replace(stamp, status=status)
     plan = plan_outputs(checked.parsed, stamp, checked.context, workspace,
-                        _original_name(workspace, record), record.received_at)
+                        _original_name(workspace, record), record.received_at, marking)
     if control_mark:
         plan = replace(plan, context={**plan.context, "control_mark": control_mark})
     _check_variables(plan.template, plan.context)
@@ -168,7 +175,8 @@ def regenerate_one(workspace: Workspace, job: Job, write: bool = True) -> Regene
         if sha256_bytes(source) != record.source_sha256:
             raise OfficeflowError("归档的源工作簿已损坏或被改动（SHA-256 不符）/ archived source "
                                   "workbook is corrupt or was altered (SHA-256 mismatch)")
-        plan = plan_version(workspace, record, job.history, source, job.status, job.today)
+        plan = plan_version(workspace, record, job.history, source, job.status, job.today,
+                            marking=job.marking)
         document = render_docx(plan.template, plan.context, plan.properties)
         sha = sha256_bytes(document)
         target = inside(workspace.outbox, record.document_path)
@@ -177,26 +185,16 @@ def regenerate_one(workspace: Workspace, job: Job, write: bool = True) -> Regene
         if write:
             if change is Change.CHANGED:
                 atomic_write_bytes(target, document)
-            _update_manifest(inside(workspace.outbox, record.manifest_path), sha)
+            update_manifest(workspace.outbox, record.manifest_path,
+                            {"document_sha256": sha, "marking": plan.marking})
         return Regenerated(**base, change=change, sha256=sha,
-                           ledger_stale=record.document_sha256 != sha)
+                           ledger_stale=record.document_sha256 != sha, marking=plan.marking)
     except Exception as exc:  # one bad document never stops the batch
         message = str(exc) if isinstance(exc, OfficeflowError) else f"{type(exc).__name__}: {exc}"
         return Regenerated(**base, change=Change.FAILED, message=message)
 
 
-def _update_manifest(path: Path, sha: str) -> None:
-    if not path.exists():
-        return
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    if manifest.get("document_sha256") == sha:
-        return
-    manifest["document_sha256"] = sha
-    text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def select_jobs(ledger: SqliteLedger, doc_ids: list[str] | None, kind: str | None,
+def select_jobs(ledger: Ledger, doc_ids: list[str] | None, kind: str | None,
                 today: date) -> list[Job]:
     """The versions to regenerate (all when doc_ids is None or empty), oldest version first."""
     versions = ledger.versions()
@@ -209,6 +207,7 @@ def select_jobs(ledger: SqliteLedger, doc_ids: list[str] | None, kind: str | Non
         versions = [v for v in versions if v.doc_id in wanted]
     if kind:
         versions = [v for v in versions if v.kind == kind]
+    markings = markings_today(ledger, today)
     jobs: list[Job] = []
     histories: dict[str, tuple[DocumentHistory, dict[str, Status]]] = {}
     for record in versions:
@@ -216,8 +215,53 @@ def select_jobs(ledger: SqliteLedger, doc_ids: list[str] | None, kind: str | Non
             history = ledger.history(record.doc_id)
             histories[record.doc_id] = (history, statuses_today(history, today))
         history, statuses = histories[record.doc_id]
-        jobs.append(Job(record, history_as_of(history, record.version), statuses[record.version], today))
+        jobs.append(Job(record, history_as_of(history, record.version), statuses[record.version], today,
+                        markings[(record.doc_id, record.version)]))
     return jobs
+
+
+def markings_today(ledger: Ledger, today: date) -> dict[tuple[str, str], Marking]:
+    """What every version's reading copy must say today (status, dates, withdrawal reason)."""
+    by_doc: dict[str, list[VersionRecord]] = {}
+    for record in ledger.versions():
+        by_doc.setdefault(record.doc_id, []).append(record)
+    withdrawals = {(w.doc_id, w.version): w for w in ledger.withdrawals()}
+    result: dict[tuple[str, str], Marking] = {}
+    for doc_id, records in by_doc.items():
+        dates = {v: w.withdrawn_on for (d, v), w in withdrawals.items() if d == doc_id}
+        for version, state in states_on(records, today, dates).items():
+            record = next(r for r in records if r.version == version)
+            result[(doc_id, version)] = marking_for(state, record.effective_date,
+                                                    withdrawals.get((doc_id, version)))
+    return result
+
+
+def refresh_markings(workspace: Workspace, ledger: Ledger, today: date) -> RegenerateSummary:
+    """Re-render the reading copies whose status marking differs from today's (one event each)."""
+    wanted = markings_today(ledger, today)
+    shown = ledger.markings()
+    stale = sorted({key[0] for key, marking in wanted.items() if shown.get(key) != marking.key})
+    if not stale:
+        return RegenerateSummary()
+    jobs = [job for job in select_jobs(ledger, stale, None, today)
+            if shown.get((job.record.doc_id, job.record.version)) != (job.marking.key if job.marking else "")]
+    summary = RegenerateSummary()
+    items = [regenerate_one(workspace, job) for job in jobs]
+    for item in items:
+        summary.add(item)
+    _record(ledger, items, event="remarked")
+    return summary
+
+
+def _die_with_parent() -> None:
+    """Worker initializer: the kernel kills the worker when the parent dies (Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: workers notice the broken pipe instead
+        pass
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -233,7 +277,8 @@ def _run(workspace: Workspace, jobs: list[Job], write: bool, workers: int) -> It
             yield regenerate_one(workspace, job, write)
         return
     chunk = max(1, min(64, len(jobs) // (workers * 8)))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
+                             initializer=_die_with_parent) as pool:
         yield from pool.map(_worker, ((workspace, job, write) for job in jobs), chunksize=chunk)
 
 
@@ -241,7 +286,7 @@ def _worker(args: tuple[Workspace, Job, bool]) -> Regenerated:
     return regenerate_one(*args)
 
 
-def regenerate(workspace: Workspace, ledger: SqliteLedger, doc_ids: list[str] | None = None,
+def regenerate(workspace: Workspace, ledger: Ledger, doc_ids: list[str] | None = None,
                kind: str | None = None, dry_run: bool = False, workers: int | None = None,
                progress: bool = False, today: date | None = None) -> RegenerateSummary:
     """Re-render archived versions in parallel; rewrite changed ones; one audit event each."""
@@ -269,15 +314,15 @@ def regenerate(workspace: Workspace, ledger: SqliteLedger, doc_ids: list[str] | 
     return summary
 
 
-def _record(ledger: SqliteLedger, items: Iterable[Regenerated]) -> None:
+def _record(ledger: Ledger, items: Iterable[Regenerated], event: str = "regenerated") -> None:
     items = list(items)
-    updates = [(i.doc_id, i.version, i.sha256) for i in items
-               if i.change is not Change.FAILED and i.ledger_stale]
-    events = [Event("regenerate-failed" if i.change is Change.FAILED else "regenerated",
+    failed = {"regenerated": "regenerate-failed", "remarked": "remark-failed"}[event]
+    updates = [(i.doc_id, i.version, i.sha256, i.marking) for i in items if i.change is not Change.FAILED]
+    events = [Event(failed if i.change is Change.FAILED else event,
                     i.doc_id, i.version, i.document, i.sha256,
                     i.message if i.change is Change.FAILED else f"{i.change.value} ({i.status})")
               for i in items]
-    set_document_sha256(ledger, updates, events)
+    ledger.set_reading_copies(updates, events)
 
 
 class _Progress:

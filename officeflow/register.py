@@ -50,6 +50,7 @@ class RegisterRow:
     source_path: str  # archived source workbook, same convention
     sha256: str  # of the source workbook
     received_at: datetime
+    withdrawal_reason: str = ""  # 废止原因, for 已废止 versions
 
 
 # Column header, value kind, maximum width. Kinds: text, date, datetime, link, status.
@@ -70,6 +71,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("源文件", "text", 60),
     ("SHA-256", "text", 20),  # 64 hex digits; nobody reads them, the filter still works
     ("接收时间", "datetime", 20),
+    ("废止原因", "text", 30),
 )
 HEADERS: tuple[str, ...] = tuple(header for header, _, _ in COLUMNS)
 _LETTERS: tuple[str, ...] = tuple(chr(ord("A") + i) for i in range(len(COLUMNS)))
@@ -77,7 +79,7 @@ _LAST = _LETTERS[-1]
 FIELDS: tuple[str, ...] = (
     "doc_id", "name", "kind_label", "version", "status", "effective_date", "expiry_date",
     "category", "department", "owner", "approver", "next_review_date", "document_path",
-    "source_path", "sha256", "received_at",
+    "source_path", "sha256", "received_at", "withdrawal_reason",
 )  # fmt: skip
 _MUTED_STATUSES = frozenset({STATUS_EXPIRED, STATUS_WITHDRAWN})
 
@@ -94,7 +96,7 @@ _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 
 @dataclass(frozen=True)
 class RegisterSheet:
-    """One worksheet of the register: a tab name and the rows it lists (same 16 columns)."""
+    """One worksheet of the register: a tab name and the rows it lists (same 17 columns)."""
 
     name: str
     rows: Sequence[RegisterRow]
@@ -273,7 +275,7 @@ def _row_xml(
     number: int, row: RegisterRow, today: date, links: list[str], link_cells: list[str]
 ) -> str:
     """One <row>; records its hyperlink (target, cell) in `links`/`link_cells`."""
-    # Spelled out cell by cell (no loop over COLUMNS): this runs 16 times per row and is
+    # Spelled out cell by cell (no loop over COLUMNS): this runs 17 times per row and is
     # most of the export time. The letters follow COLUMNS; the tests pin every column.
     r = str(number)
     # Superseded and withdrawn versions stay listed but greyed out; the status cell says why.
@@ -309,6 +311,7 @@ def _row_xml(
             _str_unique("N" + r, text, row.source_path),
             _str_unique("O" + r, text, row.sha256),
             _num("P" + r, xf.datetime, row.received_at),
+            _str("Q" + r, text, row.withdrawal_reason),
             "</row>",
         )
     )

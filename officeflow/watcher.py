@@ -23,7 +23,7 @@ from pathlib import Path
 
 from officeflow.intake import Handled, Intake, IntakeResult
 from officeflow.ledger import Ledger, open_ledger
-from officeflow.pipeline import export_register_from_ledger
+from officeflow.publish import publish
 from officeflow.settings import Settings, Workspace
 
 log = logging.getLogger(__name__)
@@ -244,7 +244,8 @@ class RegisterExporter:
         self.ledger = ledger
         self.quiet_seconds = quiet_seconds
         self.stamp_path = workspace.state_dir / REGISTER_STAMP
-        self.dirty = self._fingerprint() != self._read_stamp() or not workspace.register_path.is_file()
+        self.dirty = (ledger.register_stale() or self._fingerprint() != self._read_stamp()
+                      or not workspace.register_path.is_file())
         self.day = date.today()
         self.dirty_since = time.monotonic()
         self.last_change = 0.0
@@ -285,7 +286,7 @@ class RegisterExporter:
     def export(self, now: float) -> bool:
         fingerprint = self._fingerprint()
         try:
-            count = export_register_from_ledger(self.workspace, self.ledger)
+            count = publish(self.workspace, self.ledger)
             self.stamp_path.write_text(fingerprint, encoding="utf-8")
         except OSError as exc:
             self.failures += 1

@@ -17,6 +17,12 @@ from officeflow.cli import main
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
+@pytest.fixture(autouse=True)
+def _workspace_here(tmp_path: Path) -> None:
+    """Most tests use tmp_path itself as the workspace: an empty officeflow.toml makes it one."""
+    (tmp_path / "officeflow.toml").write_text("", encoding="utf-8")
+
+
 def invoke(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(main, list(args))
     return result.exit_code, result.output

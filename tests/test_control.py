@@ -14,10 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from officeflow.cli import main
-from officeflow.control import due_reviews, next_id, rebuild, status_report, verify, withdraw
+from officeflow.control import due_reviews, next_id, status_report, withdraw
+from officeflow.integrity import rebuild, verify
 from officeflow.ledger import SqliteLedger
 from officeflow.lifecycle import states_on
-from officeflow.pipeline import Result, export_register_from_ledger, process_bytes
+from officeflow.pipeline import Result, process_bytes
+from officeflow.publish import export_register_from_ledger
 from officeflow.records import Status
 from officeflow.settings import Workspace
 from officeflow.stamp import _Dated
@@ -100,7 +102,7 @@ def test_withdrawn_path_and_revival_by_a_new_version(tmp_path: Path, workspace: 
     assert statuses(workspace, ledger, TODAY) == {"V1.0": "已废止"}
     sheet = openpyxl.load_workbook(workspace.register_path)["总台账"]
     assert [c.value for c in sheet[2]][4] == "已废止"
-    assert [e["event"] for e in ledger.events("CRM-CS-2024-005")][-1] == "withdrawn"
+    assert [e["event"] for e in ledger.events("CRM-CS-2024-005")][-2:] == ["withdrawn", "remarked"]
     revived = make_workbook(tmp_path, "v11.xlsx", fields={"版本号": "V1.1", "生效日期": TODAY},
                             revisions=[*REVISIONS, entry("V1.1", date(2024, 8, 20))])
     issue(workspace, ledger, revived)
@@ -169,9 +171,9 @@ def test_verify_reports_edited_missing_stray_and_tampered(tmp_path: Path, worksp
     raw.commit()
     raw.close()
     report = verify(workspace, ledger)
-    assert report.edited == [first.document_path]
-    assert report.missing == [second.source_path]
-    assert report.stray == [str(Path(first.document_path).with_name("copy.docx"))]
+    assert report.edited == [f"outbox/{first.document_path}"]
+    assert report.missing == [f"outbox/{second.source_path}"]
+    assert report.stray == [f"outbox/{Path(first.document_path).with_name('copy.docx')}"]
     assert report.broken_events == [3]
     result = CliRunner().invoke(main, ["-w", str(workspace.root), "verify"])
     assert result.exit_code == 1 and "审计记录被篡改 audit event tampered: #3" in result.output
@@ -190,9 +192,10 @@ def test_rebuild_from_manifests_gives_the_same_register(tmp_path: Path, workspac
     for suffix in ("", "-wal", "-shm"):
         Path(f"{workspace.ledger_path}{suffix}").unlink(missing_ok=True)
     workspace.register_path.unlink()
-    ledger = open_ledger(workspace.ledger_path)
-    assert rebuild(workspace, ledger, TODAY) == 4
+    report = rebuild(workspace, TODAY)
+    assert (report.versions, report.untrusted) == (4, [])
     assert _register_values(workspace) == before
+    ledger = open_ledger(workspace.ledger_path)
     assert verify(workspace, ledger).ok
     ledger.close()
 
@@ -215,7 +218,7 @@ def test_register_lists_training_copies_with_their_version_status(tmp_path: Path
     export_register_from_ledger(workspace, ledger, TODAY)
     sheet = openpyxl.load_workbook(workspace.register_path)["培训副本发放"]
     assert [c.value for c in sheet[1]] == ["副本编号", "流程编号", "版本号", "版本状态", "领取人/部门", "发放时间",
-                                           "回收时间", "PDF"]
+                                           "回收时间", "回收情况", "PDF"]
     assert [c.value for c in sheet[2]] == ["CRM-CS-2024-005-V1.0-T0001", "CRM-CS-2024-005", "V1.0", "现行有效",
-                                           "客服部 张三", datetime(2024, 8, 5, 9, 30), None, "培训副本/x.pdf"]
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:H2"
+                                           "客服部 张三", datetime(2024, 8, 5, 9, 30), None, None, "培训副本/x.pdf"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:I2"

@@ -25,6 +25,7 @@ MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 EXPECTED_HEADERS = [
     "流程编号", "流程名称", "模板类型", "版本号", "状态", "生效日期", "失效日期", "流程类别",
     "主责部门", "流程负责人", "终审人", "下次复审日期", "文档链接", "源文件", "SHA-256", "接收时间",
+    "废止原因",
 ]  # fmt: skip
 
 DOC_PATH = "客户服务类/客服部/2024-08-01/CRM-CS-2024-005_V2.0.docx"
@@ -115,6 +116,7 @@ def test_header_row_is_exact(tmp_path: Path) -> None:
     ws = wb["总台账"]
     assert ws["A1"].value == "流程编号"
     assert ws["P1"].value == "接收时间"
+    assert ws["Q1"].value == "废止原因"
     assert [cell.value for cell in ws[1]] == EXPECTED_HEADERS
     assert ws["A1"].font.b is True
     assert ws["A1"].fill.fgColor.rgb == "FFD9E1F2"
@@ -163,7 +165,7 @@ def test_frozen_header_filter_and_widths(tmp_path: Path) -> None:
     _, wb = export(tmp_path, rows)
     ws = wb["总台账"]
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:P{len(rows) + 1}"
+    assert ws.auto_filter.ref == f"A1:Q{len(rows) + 1}"
     # CJK text counts double: 质量异常闭环管理流程 (10 characters) needs 20+ units.
     assert ws.column_dimensions["B"].width >= 20
     assert ws.column_dimensions["O"].width <= 20  # hashes are capped, not 64 wide
@@ -223,7 +225,7 @@ def test_empty_register_is_still_a_valid_workbook(tmp_path: Path) -> None:
     ws = wb["总台账"]
     assert ws.max_row == 1
     assert [cell.value for cell in ws[1]] == EXPECTED_HEADERS
-    assert ws.auto_filter.ref == "A1:P1"
+    assert ws.auto_filter.ref == "A1:Q1"
     assert ws.freeze_panes == "A2"
     with zipfile.ZipFile(path) as zf:
         assert zf.testzip() is None
@@ -278,7 +280,7 @@ def test_current_and_review_sheets(tmp_path: Path) -> None:
     assert {current[f"E{n}"].value for n in range(2, current.max_row + 1)} == {"现行有效"}
     assert current["M2"].hyperlink.target == DOC_PATH
     assert current.freeze_panes == "A2"
-    assert current.auto_filter.ref == "A1:P3"
+    assert current.auto_filter.ref == "A1:Q3"
     # Due within 30 days of 2025-03-01 or overdue, soonest first; withdrawn ones never.
     review = wb["复审提醒"]
     assert [(review[f"A{n}"].value, review[f"L{n}"].value) for n in (2, 3)] == [

@@ -1,0 +1,327 @@
+"""`verify` and `register rebuild`: the archive, the manifests and the audit trail agree, or we say where not.
+
+What seals what:
+- each audit event seals the one before it (hash chain); the head (last id and hash) is
+  also written to a file beside the ledger, so deleting the last events shows;
+- the `issued` event of a version carries the as-issued document's SHA-256 and the hash
+  of its manifest's as-issued part (`archive.manifest_seal`);
+- every rewrite of a reading copy is an event carrying its new SHA-256.
+So a forged file plus an edited ledger row, or an edited manifest, disagrees with the chain.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from officeflow.archive import (
+    MANIFEST_SUFFIX,
+    RECORDS_FOLDER,
+    inside,
+    manifest_seal,
+    read_manifests,
+)
+from officeflow.fsutil import sha256_file
+from officeflow.ledger import Event, Ledger, chain_hash, open_ledger
+from officeflow.publish import publish
+from officeflow.records import RevisionEntry, TrainingCopy, VersionRecord, Withdrawal
+from officeflow.settings import Workspace
+
+_COPY_WRITES = ("issued", "restored", "regenerated", "remarked")  # events that set a reading copy's hash
+# "restored": appended by a rebuild that found no audit trail, sealing what the manifests said then.
+_ISSUE_EVENTS = ("issued", "restored")
+_CLOSURES = {"training-returned": "已回收", "training-lost": "已遗失", "training-destroyed": "已销毁"}
+
+
+@dataclass
+class VerifyReport:
+    edited: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    stray: list[str] = field(default_factory=list)
+    broken_events: list[int] = field(default_factory=list)  # ids whose hash or link is wrong
+    problems: list[str] = field(default_factory=list)  # everything else, one sentence each
+
+    @property
+    def ok(self) -> bool:
+        return not (self.edited or self.missing or self.stray or self.broken_events or self.problems)
+
+
+def _seal_of(event: dict[str, str]) -> str:
+    return event["detail"].partition("manifest:")[2].strip()
+
+
+def check_chain(events: list[dict[str, str]], head: tuple[int, str] | None) -> tuple[list[int], list[str]]:
+    """Broken event ids, and problems with the anchored head."""
+    broken: list[int] = []
+    previous = ""
+    for row in events:
+        if row["prev_hash"] != previous or chain_hash(row) != row["hash"]:
+            broken.append(int(row["id"]))
+        previous = row["hash"]
+    problems: list[str] = []
+    if head is not None and head[0]:
+        anchored = next((e for e in events if int(e["id"]) == head[0]), None)
+        if anchored is None:
+            problems.append(f"审计记录被截断：锚定的最后一条记录 #{head[0]} 已不存在")
+        elif anchored["hash"] != head[1]:
+            problems.append(f"审计记录被改写：记录 #{head[0]} 与锚定的哈希不符")
+    elif head is None and events:
+        problems.append("审计记录的锚文件缺失（ledger.sqlite3.head）")
+    return broken, problems
+
+
+def read_head(path: Path) -> tuple[int, str] | None:
+    try:
+        number, _, digest = path.read_text(encoding="ascii").strip().partition(" ")
+        return int(number), digest
+    except (OSError, ValueError):
+        return None
+
+
+def verify(workspace: Workspace, ledger: Ledger) -> VerifyReport:
+    """The database's own check, every file against the ledger and the chain, strays, the chain itself."""
+    report = VerifyReport()
+    report.problems += [f"台账数据库损坏：{p}" for p in ledger.integrity_problems()]
+    events = ledger.events()
+    issued = {(e["doc_id"], e["version"]): e for e in events if e["event"] in _ISSUE_EVENTS}
+    last_copy: dict[tuple[str, str], str] = {}
+    for e in events:
+        if e["event"] in _COPY_WRITES:
+            last_copy[(e["doc_id"], e["version"])] = e["sha256"]
+    records_root = workspace.root / RECORDS_FOLDER
+    expected: set[Path] = set()
+    for record in ledger.versions():
+        key = (record.doc_id, record.version)
+        files = [(workspace.outbox, record.document_path, record.document_sha256),
+                 (workspace.outbox, record.source_path, record.source_sha256)]
+        if record.issued_path:
+            files.append((records_root, record.issued_path, record.issued_sha256))
+        for root, relative, digest in files:
+            path = inside(root, relative)
+            expected.add(path)
+            shown = path.relative_to(workspace.root).as_posix()
+            if not path.is_file():
+                report.missing.append(shown)
+            elif sha256_file(path) != digest:
+                report.edited.append(shown)
+        manifest_path = inside(workspace.outbox, record.manifest_path)
+        expected.add(manifest_path)
+        report.problems += _check_against_chain(record, issued.get(key), last_copy.get(key), manifest_path)
+    report.stray = _strays(workspace, expected)
+    report.broken_events, chain_problems = check_chain(events, read_head(_head_path(workspace)))
+    report.problems += chain_problems
+    return report
+
+
+def _head_path(workspace: Workspace) -> Path:
+    return workspace.ledger_path.with_name(workspace.ledger_path.name + ".head")
+
+
+def _check_against_chain(record: VersionRecord, issued: dict[str, str] | None, copy_sha: str | None,
+                         manifest_path: Path) -> list[str]:
+    name = f"{record.doc_id} {record.version}"
+    if issued is None:
+        return [f"{name}：审计记录中没有发布事件"]
+    problems: list[str] = []
+    if record.issued_sha256 and issued["sha256"] != record.issued_sha256:
+        problems.append(f"{name}：台账中的发布文件哈希与审计记录不符（台账被改动）")
+    if copy_sha is not None and copy_sha != record.document_sha256:
+        problems.append(f"{name}：台账中的阅读副本哈希与审计记录不符（台账被改动）")
+    seal = _seal_of(issued)
+    manifest = _load_json(manifest_path)
+    if seal and manifest is not None and manifest_seal(manifest) != seal:
+        problems.append(f"{name}：清单 {manifest_path.name} 与发布时的内容不符（清单被改动）")
+    return problems
+
+
+def _load_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None
+
+
+def _strays(workspace: Workspace, expected: set[Path]) -> list[str]:
+    skip = {workspace.register_path.resolve()}
+    training = (workspace.outbox / workspace.settings.training_folder).resolve()
+    stray: list[str] = []
+    for root in (workspace.outbox, workspace.root / RECORDS_FOLDER):
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            resolved = path.resolve()
+            if path.is_dir() or resolved in expected or resolved in skip or resolved.is_relative_to(training):
+                continue
+            stray.append(path.relative_to(workspace.root).as_posix())
+    return stray
+
+
+# ---------------------------------------------------------------- rebuild
+
+
+@dataclass
+class RebuildReport:
+    versions: int = 0
+    copies: int = 0
+    set_aside: str = ""  # the damaged ledger, kept under this name
+    salvaged_events: int = 0
+    untrusted: list[str] = field(default_factory=list)  # manifests that disagree with the chain
+    notes: list[str] = field(default_factory=list)  # what could not be recovered, in plain words
+
+
+def rebuild(workspace: Workspace, today: date | None = None) -> RebuildReport:
+    """Rebuild the ledger's state from the archive's manifests, checked against the audit trail.
+
+    A damaged ledger is never deleted: it is set aside, its readable events are carried
+    into a fresh ledger, and the state is rebuilt there.
+    """
+    report = RebuildReport()
+    ledger = open_ledger(workspace.ledger_path)
+    try:
+        damaged = ledger.integrity_problems()
+        events = _readable_events(ledger) if damaged else ledger.events()
+    except sqlite3.DatabaseError as exc:
+        damaged, events = [str(exc)], []
+    if damaged:
+        ledger.close()
+        report.set_aside = _set_aside(workspace.ledger_path)
+        ledger = open_ledger(workspace.ledger_path)
+        report.salvaged_events = _restore_events(ledger, events)
+        report.notes.append(f"台账数据库已损坏，原文件保留为 {report.set_aside}；"
+                            f"找回审计记录 {report.salvaged_events} 条")
+    try:
+        _rebuild_into(workspace, ledger, events, report)
+        publish(workspace, ledger, today)
+    finally:
+        ledger.close()
+    return report
+
+
+def _readable_events(ledger: Ledger) -> list[dict[str, str]]:
+    try:
+        return ledger.events()
+    except sqlite3.DatabaseError:
+        return []
+
+
+def _set_aside(path: Path) -> str:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm", ".head"):
+        part = Path(f"{path}{suffix}")
+        if part.exists():
+            shutil.move(part, f"{target}{suffix}")
+    return target.name
+
+
+def _restore_events(ledger: Ledger, events: list[dict[str, str]]) -> int:
+    """Carry readable events into the fresh ledger verbatim (ids and hashes kept) up to the first break."""
+    intact: list[dict[str, str]] = []
+    previous = ""
+    for row in events:
+        if row["prev_hash"] != previous or chain_hash(row) != row["hash"]:
+            break
+        intact.append(row)
+        previous = row["hash"]
+    ledger.restore_events(intact)
+    return len(intact)
+
+
+def _rebuild_into(workspace: Workspace, ledger: Ledger, events: list[dict[str, str]],
+                  report: RebuildReport) -> None:
+    issued = {(e["doc_id"], e["version"]): e for e in events if e["event"] in _ISSUE_EVENTS}
+    records: list[VersionRecord] = []
+    restored: list[Event] = []
+    entries: list[tuple[str, RevisionEntry]] = []
+    withdrawals: list[Withdrawal] = []
+    markings: dict[tuple[str, str], str] = {}
+    for manifest in read_manifests(workspace.outbox):
+        doc_id, version = manifest["doc_id"], manifest["version"]
+        event = issued.get((doc_id, version))
+        trusted = _trusted(manifest, event, bool(events))
+        if trusted:
+            report.untrusted.append(f"{doc_id} {version}：{trusted}")
+            continue
+        record = _record_from(manifest)
+        records.append(record)
+        if event is None:  # no audit trail: seal what the archive says now, and say so below
+            restored.append(Event("restored", doc_id, version, record.document_path,
+                                  record.issued_sha256 or record.document_sha256,
+                                  f"from manifest manifest:{manifest_seal(manifest)}"))
+            if record.document_sha256 != (record.issued_sha256 or record.document_sha256):
+                restored.append(Event("remarked", doc_id, version, record.document_path,
+                                      record.document_sha256, "reading copy from manifest"))
+        markings[(doc_id, version)] = str(manifest.get("marking", ""))
+        for entry in manifest.get("revision_history", []):
+            entries.append((doc_id, RevisionEntry(
+                entry["version"], date.fromisoformat(entry["date"]) if entry.get("date") else None,
+                entry.get("content", ""), entry.get("reason", ""), entry.get("author", ""),
+                entry.get("reviewer", ""))))
+        if "withdrawn" in manifest:
+            w = manifest["withdrawn"]
+            withdrawals.append(Withdrawal(doc_id, version, date.fromisoformat(w["on"]), w["reason"],
+                                          w.get("actor", "")))
+    if not events:
+        report.notes.append("审计记录缺失：清单未能与审计记录核对；培训副本发放记录无法恢复")
+    copies = copies_from_events(events)
+    report.versions, report.copies = len(records), len(copies)
+    ledger.rebuild(records, entries, withdrawals, copies,
+                   [*restored, Event("rebuilt", detail=f"{len(records)} versions from manifests, {len(copies)} training "
+                                            f"copies from the audit trail, {len(report.untrusted)} manifests refused")],
+                   markings)
+
+
+def _trusted(manifest: dict[str, Any], event: dict[str, str] | None, have_chain: bool) -> str:
+    """Why a manifest cannot be trusted ('' when it agrees with the chain or there is no chain)."""
+    if not have_chain:
+        return ""
+    if event is None:
+        return "审计记录中没有它的发布事件"
+    seal = _seal_of(event)
+    if seal and manifest_seal(manifest) != seal:
+        return "清单内容与发布时不符（被改动），未采用"
+    if manifest.get("issued_sha256") and manifest["issued_sha256"] != event["sha256"]:
+        return "清单中的发布文件哈希与审计记录不符，未采用"
+    return ""
+
+
+def _record_from(manifest: dict[str, Any]) -> VersionRecord:
+    files = manifest["files"]
+    folder = Path(files["document"]).parent.as_posix()
+    issued = str(files.get("issued", ""))
+    return VersionRecord(
+        doc_id=manifest["doc_id"], version=manifest["version"], kind=manifest["kind"], name=manifest["name"],
+        effective_date=date.fromisoformat(manifest["effective_date"]),
+        category=manifest["category"], department=manifest["department"], owner=manifest["owner"],
+        approver=manifest["approver"], document_path=files["document"], source_path=files["source"],
+        manifest_path=f"{folder}/{Path(files['document']).stem}{MANIFEST_SUFFIX}",
+        source_sha256=manifest["source_sha256"], document_sha256=manifest["document_sha256"],
+        received_at=datetime.fromisoformat(manifest["received_at"]),
+        kind_label=manifest.get("kind_label", ""),
+        issued_path=issued.removeprefix(f"{RECORDS_FOLDER}/"),
+        issued_sha256=str(manifest.get("issued_sha256", "")),
+    )
+
+
+def copies_from_events(events: list[dict[str, str]]) -> list[TrainingCopy]:
+    """The training distribution log, replayed from the audit trail."""
+    copies: dict[str, TrainingCopy] = {}
+    for e in events:
+        if e["event"] == "training-printed":
+            serial, _, recipient = e["detail"].partition(" → ")
+            sequence = int(serial.rpartition("-T")[2] or 0) if serial.rpartition("-T")[2].isdigit() else 0
+            copies[serial] = TrainingCopy(serial, e["doc_id"], e["version"], sequence,
+                                          "" if recipient == "未指定" else recipient,
+                                          datetime.fromisoformat(e["at"]), e["file"])
+        elif e["event"] in _CLOSURES and e["detail"] in copies:
+            c = copies[e["detail"]]
+            copies[c.serial] = TrainingCopy(c.serial, c.doc_id, c.version, c.sequence, c.recipient,
+                                            c.printed_at, c.pdf_path, datetime.fromisoformat(e["at"]),
+                                            _CLOSURES[e["event"]])
+    return list(copies.values())
+

@@ -1,0 +1,41 @@
+"""What a copy of a version says about its status: the header mark and the 状态 line.
+
+A pure function of the version's state on a date, so the as-issued document, the reading
+copy in the archive and the register always agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from officeflow.lifecycle import VersionState
+from officeflow.records import Status, Withdrawal
+
+CONTROLLED_MARK = "受控文件"
+
+
+@dataclass(frozen=True)
+class Marking:
+    control_mark: str  # the header's right-hand mark
+    status_text: str  # the 状态 cell of 基本信息
+
+    @property
+    def key(self) -> str:
+        """Stored in the ledger: a copy is re-marked when this differs from today's."""
+        return f"{self.control_mark}|{self.status_text}"
+
+
+def marking_for(state: VersionState, effective_date: date, withdrawal: Withdrawal | None = None) -> Marking:
+    status = state.status
+    if status is Status.CURRENT:
+        return Marking(CONTROLLED_MARK, status.value)
+    if status is Status.PENDING:
+        return Marking(f"{CONTROLLED_MARK} · 待生效",
+                       f"{status.value}（{effective_date:%Y-%m-%d} 起施行）")
+    if status is Status.SUPERSEDED:
+        since = f"（{state.expiry_date:%Y-%m-%d} 起）" if state.expiry_date else ""
+        return Marking(f"{status.value} · 仅供追溯", f"{status.value}{since}")
+    reason = f"，原因：{withdrawal.reason}" if withdrawal and withdrawal.reason else ""
+    when = f"{state.expiry_date:%Y-%m-%d}" if state.expiry_date else ""
+    return Marking(f"{status.value} · 仅供追溯", f"{status.value}（{when} 废止{reason}）")
