@@ -11,7 +11,7 @@ import io
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
@@ -19,6 +19,7 @@ from openpyxl.styles import PatternFill
 from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.worksheet.worksheet import Worksheet
 
+from officeflow.drafts import DraftedCell, RowDraft
 from officeflow.findings import Finding, Severity, sort_findings
 from officeflow.reader import Unreadable, open_workbook
 
@@ -96,6 +97,9 @@ def annotate_workbook(data: bytes, findings: Sequence[Finding]) -> bytes | None:
                 # A drafted value (e.g. the 修订内容 officeflow compared out): the author confirms it.
                 cell.value = suggestion
                 cell.data_type = "s"  # literal text, even if it starts with `=`
+        for drafted in (c for f in findings if isinstance(f, RowDraft) for c in f.cells):
+            if drafted.where.sheet in wb.sheetnames and isinstance(wb[drafted.where.sheet], Worksheet):
+                _apply_draft(wb[drafted.where.sheet], drafted)
         if unplaced:
             first = next((ws for ws in wb.worksheets), None)
             if first is not None:
@@ -115,6 +119,27 @@ def annotate_workbook(data: bytes, findings: Sequence[Finding]) -> bytes | None:
         return None
     finally:
         wb.close()
+
+
+def _apply_draft(ws: Worksheet, drafted: DraftedCell) -> None:
+    """Pre-fill an empty cell of a drafted row, or mark a cell the author must still fill."""
+    if not _valid_coordinate(drafted.where.cell):
+        return
+    cell = _target_cell(ws, drafted.where.cell)
+    if cell.value not in (None, ""):
+        return  # the author has written there already
+    if drafted.value is None:
+        cell.fill = WARNING_FILL
+    else:
+        cell.value = drafted.value
+        if isinstance(drafted.value, date):
+            cell.number_format = "yyyy-mm-dd"
+        else:
+            cell.data_type = "s"  # literal text
+    text = drafted.note
+    if cell.comment is not None and cell.comment.author == AUTHOR:
+        text = cell.comment.text + "\n" + text
+    cell.comment = _comment(text)
 
 
 def format_report(file: str, reason: str, findings: Sequence[Finding], *, intake_id: str,

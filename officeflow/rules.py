@@ -1,31 +1,27 @@
 """Validation rules (SPEC §2.2): pure functions of a parsed document and its context.
 
-Document rules apply to every kind; step rules are shared implementations a kind lists
-in its catalog, parameterised by the kind's `step_table`, `role_columns`, … attributes.
+Document rules apply to every kind (the version and revision-log rules live in
+officeflow.version_rules, the review rules in officeflow.review_rules); step rules are
+shared implementations a kind lists in its catalog, parameterised by the kind's
+`step_table`, `role_columns`, … attributes.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from officeflow.durations import parse_duration
-from officeflow.findings import CellRef, Finding, error, warning
-from officeflow.records import DocumentHistory, RevisionEntry
-from officeflow.settings import Settings
+from officeflow.findings import Finding, error, warning
+from officeflow.review_rules import PASSED as PASSED  # re-exported
+from officeflow.review_rules import check_reviews
+from officeflow.rulecontext import RuleContext as RuleContext  # re-exported
+from officeflow.rulecontext import resolved_version as resolved_version  # re-exported
 from officeflow.text import normalise_label
-from officeflow.versions import (
-    FIRST_VERSION,
-    is_legal_successor,
-    latest,
-    legal_successors,
-    next_version,
-    parse_version,
-    version_key,
-)
+from officeflow.version_rules import SAME_CONTENT as SAME_CONTENT  # re-exported
+from officeflow.version_rules import check_revision_log, check_version
 
 if TYPE_CHECKING:
     from officeflow.catalog import Rule
@@ -36,19 +32,6 @@ _MEASURABLE = re.compile(
 )
 _STEP_NUMBER = re.compile(r"^\d{1,3}(?:\.\d{1,3}){0,3}$")
 _DOCUMENT_CODE = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+$")
-PASSED = "通过"
-
-
-@dataclass(frozen=True)
-class RuleContext:
-    """What rules compare the workbook against: settings, the archive, today, the file hash."""
-
-    settings: Settings
-    history: DocumentHistory
-    today: date
-    source_sha256: str = ""
-    # Loads the latest archived version (for drafting a revision entry); only called when needed.
-    previous: Callable[[], ParsedDocument | None] | None = None
 
 
 def is_measurable(text: str) -> bool:
@@ -58,15 +41,6 @@ def is_measurable(text: str) -> bool:
 
 def vague_word(text: str, words: Iterable[str]) -> str | None:
     return next((w for w in words if w in text), None)
-
-
-def resolved_version(doc: ParsedDocument, ctx: RuleContext) -> str | None:
-    """The version this workbook will be issued as: typed, or assigned when blank."""
-    typed = doc.value("version")
-    if not typed:
-        return next_version(v.version for v in ctx.history.versions)
-    parsed = parse_version(typed)
-    return f"V{parsed[0]}.{parsed[1]}" if parsed else None
 
 
 # ---------------------------------------------------------------- document rules
@@ -89,171 +63,6 @@ def check_doc_id(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
         yield error("numbering.doc-id-year",
                     f"流程编号中的年份 {year} 晚于生效日期的年份 {effective.year}，请核对编号或生效日期。",
                     where)
-
-
-def check_version(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
-    typed: str = doc.value("version")
-    where = doc.source.field("version")
-    if typed and parse_version(typed) is None:
-        yield error("version.format", f"版本号“{typed}”格式不对，应为 V主版本.次版本，如 V1.0、V1.1、V2.0。", where)
-        return
-    version = resolved_version(doc, ctx)
-    if version is None or not typed:
-        return
-    archived = [v.version for v in ctx.history.versions]
-    newest = latest(archived)
-    if newest is None:
-        if version != FIRST_VERSION and not _has_predecessor_in_log(doc, version):
-            yield error("version.first",
-                        f"新流程的首个版本应为 {FIRST_VERSION}；如为已有版本的迁移，请在修订记录中列出此前的版本。",
-                        where)
-        return
-    if version in archived:
-        yield error("version.exists",
-                    f"{version} 已归档且内容不同：请把版本号改为 {' 或 '.join(legal_successors(newest))}。",
-                    where)
-    elif version_key(version) < version_key(newest):
-        yield error("version.go-back",
-                    f"版本号不能回退：已归档的最新版本是 {newest}，请改为 {' 或 '.join(legal_successors(newest))}。",
-                    where)
-    elif not is_legal_successor(newest, version):
-        yield error("version.skip",
-                    f"版本号跳号：已归档的最新版本是 {newest}，下一版本应为 {' 或 '.join(legal_successors(newest))}。",
-                    where)
-    effective: date | None = doc.value("effective_date")
-    last = ctx.history.version(newest)
-    if effective and last and effective < last.effective_date:
-        yield error("version.effective-before-previous",
-                    f"生效日期早于已归档版本 {newest} 的生效日期 {last.effective_date:%Y-%m-%d}，请核对。",
-                    doc.source.field("effective_date"))
-
-
-def _has_predecessor_in_log(doc: ParsedDocument, version: str) -> bool:
-    earlier = [r.version for r in doc.rows("revision_log")
-               if parse_version(r.version) and version_key(r.version) < version_key(version)]
-    newest = latest(earlier)
-    return newest is not None and is_legal_successor(newest, version)
-
-
-_ENTRY_COLUMNS = (("date", "修订日期"), ("content", "修订内容"), ("reason", "修订原因"),
-                  ("author", "修订人"), ("reviewer", "审核人"))
-
-
-def check_revision_log(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
-    version = resolved_version(doc, ctx)
-    rows = doc.rows("revision_log")
-    effective: date | None = doc.value("effective_date")
-    previous: str | None = None
-    own_index: int | None = None
-    for index, row in enumerate(rows):
-        cell = lambda column, i=index: doc.source.cell("revision_log", i, column)  # noqa: E731
-        entry_version = row.version
-        if not entry_version:
-            if index == len(rows) - 1 and not doc.value("version"):
-                entry_version = version or ""  # the entry of the version being assigned
-            else:
-                yield error("revision.version-missing", "修订记录的版本号为空，请填写，如 V1.1。",
-                            cell("version"))
-                continue
-        elif parse_version(entry_version) is None:
-            yield error("revision.version-format",
-                        f"修订记录的版本号“{entry_version}”格式不对，应为 V主版本.次版本。", cell("version"))
-            continue
-        if previous and version_key(entry_version) <= version_key(previous):
-            yield error("revision.order",
-                        f"修订记录的版本号应严格递增：{entry_version} 排在 {previous} 之后，请调整顺序。",
-                        cell("version"))
-        previous = entry_version
-        archived = ctx.history.revision_entries.get(entry_version)
-        if archived is not None and entry_version != version:
-            yield from _compare_with_archive(row, archived, cell)
-        record = ctx.history.version(entry_version)
-        limit = effective if entry_version == version else (record.effective_date if record else None)
-        if row.date and limit and row.date > limit:
-            yield error("revision.date-after-effective",
-                        f"修订日期 {row.date:%Y-%m-%d} 晚于 {entry_version} 的生效日期 {limit:%Y-%m-%d}，请核对。",
-                        cell("date"))
-        if entry_version == version:
-            own_index = index
-    if version is None:
-        return
-    if own_index is None:
-        draft = _drafted_entry(doc, ctx)
-        yield error("revision.missing-entry",
-                    f"修订记录中没有本版本（{version}）的记录：请新增一行，写明修订内容和修订原因。"
-                    + (f"系统比对上一版本后建议修订内容：{draft}" if draft else ""),
-                    _next_row_cell(doc, "revision_log", "content") or doc.source.table("revision_log"),
-                    suggestion=draft)
-        return
-    own = rows[own_index]
-    if not own.content:
-        draft = _drafted_entry(doc, ctx)
-        yield error("revision.content-missing",
-                    f"请填写 {version} 的修订内容。" + (f"系统比对上一版本后建议：{draft}请确认或修改。" if draft else ""),
-                    doc.source.cell("revision_log", own_index, "content"), suggestion=draft)
-    if not own.reason:
-        yield error("revision.reason-missing",
-                    f"请填写 {version} 的修订原因（如“根据2024年财税新规调整票据要求”），保证修订可追溯。",
-                    doc.source.cell("revision_log", own_index, "reason"))
-
-
-def _drafted_entry(doc: ParsedDocument, ctx: RuleContext) -> str:
-    """What changed since the archived version, as a proposed 修订内容 ("" for a new document)."""
-    previous = ctx.previous() if ctx.previous else None
-    if previous is None or previous.kind.key != doc.kind.key:
-        return ""
-    from officeflow.diff import draft_entry  # late: diff → render → stamp → rules (a cycle)
-
-    return draft_entry(previous, doc)
-
-
-def _next_row_cell(doc: ParsedDocument, table: str, column: str) -> CellRef | None:
-    """The cell of `column` in the first row below the table's last record."""
-    cells = [row[column] for row in doc.source.rows.get(table, []) if column in row]
-    if not cells:
-        return None
-    last = max(int("".join(ch for ch in c.cell if ch.isdigit())) for c in cells)
-    letters = "".join(ch for ch in cells[0].cell if ch.isalpha())
-    return CellRef(cells[0].sheet, f"{letters}{last + 1}")
-
-
-def _compare_with_archive(row: Any, archived: RevisionEntry, cell: Any) -> Iterator[Finding]:
-    for column, label in _ENTRY_COLUMNS:
-        typed, kept = getattr(row, column), getattr(archived, column)
-        if (typed or None) != (kept or None):
-            shown = f"{kept:%Y-%m-%d}" if isinstance(kept, date) else (kept or "（空）")
-            yield error("revision.history-rewritten",
-                        f"{archived.version} 的修订记录已归档，不可改写：{label}应为“{shown}”。",
-                        cell(column))
-
-
-def check_reviews(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
-    rows = doc.rows("reviews")
-    last_date: date | None = None
-    last_level = ""
-    for level in ctx.settings.review_levels:
-        at_level = [(i, r) for i, r in enumerate(rows) if r.level == level]
-        if not at_level:
-            yield error("review.missing", f"缺少“{level}”记录：{'、'.join(ctx.settings.review_levels)}均须通过后才能发布。",
-                        doc.source.table("reviews"))
-            continue
-        for index, row in at_level:
-            if row.conclusion and row.conclusion != PASSED:
-                yield error("review.not-passed",
-                            f"{level}结论为“{row.conclusion}”：审核未通过的流程不能发布，请修改后重新审核。",
-                            doc.source.cell("reviews", index, "conclusion"))
-            if row.date and last_date and row.date < last_date:
-                yield error("review.date-order",
-                            f"{level}日期 {row.date:%Y-%m-%d} 早于{last_level}日期 {last_date:%Y-%m-%d}，审核应逐级进行。",
-                            doc.source.cell("reviews", index, "date"))
-        dates = [r.date for _, r in at_level if r.date]
-        if dates:
-            last_date, last_level = max(dates), level
-    effective: date | None = doc.value("effective_date")
-    if last_date and effective and last_date > effective:
-        yield warning("review.after-effective",
-                      f"{last_level}日期 {last_date:%Y-%m-%d} 晚于生效日期 {effective:%Y-%m-%d}：应先批准后生效。",
-                      doc.source.field("effective_date"))
 
 
 def check_related_documents(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:

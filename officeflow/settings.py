@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -39,6 +40,11 @@ class Settings(BaseModel):
     training_folder: str = Field(default="培训副本", description="Folder in outbox/ for training copies.")
     max_file_mb: float = Field(default=20, gt=0, description="Largest workbook accepted.")
     strict: bool = Field(default=False, description="Treat warnings as errors.")
+    self_approval: Literal["warning", "error"] = Field(
+        default="warning",
+        description="Every review level signed by the 流程负责人 himself on one day "
+        "(review.self-approved): a warning, or an error that blocks the release.",
+    )
     # Inbox intake (officeflow watch).
     polling: bool = Field(
         default=False,

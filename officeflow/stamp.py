@@ -8,7 +8,8 @@ from datetime import date
 from officeflow.lifecycle import VersionState, next_review_date, states_on
 from officeflow.model import ParsedDocument
 from officeflow.records import RevisionEntry, Status
-from officeflow.rules import RuleContext, resolved_version
+from officeflow.review_rules import approver
+from officeflow.rulecontext import RuleContext, resolved_version
 from officeflow.versions import version_key
 
 
@@ -65,10 +66,3 @@ def merged_history(doc: ParsedDocument, ctx: RuleContext, version: str) -> tuple
             entries[entry_version] = RevisionEntry(entry_version, row.date, row.content, row.reason,
                                                    row.author, row.reviewer)
     return tuple(sorted(entries.values(), key=lambda e: version_key(e.version)))
-
-
-def approver(doc: ParsedDocument, levels: list[str]) -> str:
-    """Who signed the last review level (终审), joined with 、."""
-    final = levels[-1] if levels else ""
-    names = [r.reviewer for r in doc.rows("reviews") if r.level == final and r.reviewer]
-    return "、".join(dict.fromkeys(names))

@@ -44,6 +44,7 @@ SIGN_IN_TITLE = "培训签到表"
 SIGN_IN_COLUMNS = ("姓名", "部门", "日期", "签名", "考核结果")
 SIGN_IN_ROWS = 15
 _OUTSTANDING = (Status.SUPERSEDED, Status.WITHDRAWN)
+_TRAINABLE = (Status.CURRENT, Status.PENDING)  # obsolete ones only with allow_obsolete
 
 _WATERMARK = """<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"
  xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"
@@ -65,7 +66,15 @@ _WATERMARK = """<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml
 
 
 class ObsoleteVersionError(OfficeflowError):
-    """A training copy was asked for a version that is not 现行有效."""
+    """A training copy was asked for a version that is no longer (or never) in force."""
+
+
+def training_mark(status: Status, record: VersionRecord) -> str:
+    """The header mark of a copy: a pending version says from when it applies (staff are
+    trained before a process takes effect)."""
+    if status is Status.PENDING:
+        return f"{TRAINING_MARK} · {status.value}（{record.effective_date:%Y-%m-%d} 起施行）"
+    return TRAINING_MARK
 
 
 @dataclass(frozen=True)
@@ -100,19 +109,23 @@ def _order(ledger: SqliteLedger, doc_id: str, version: str | None, copies: int, 
         raise NotFoundError(f"未找到流程编号 {doc_id} / unknown document {doc_id}")
     statuses = statuses_today(history, today)
     if version is None:
-        version = next((v for v, s in statuses.items() if s is Status.CURRENT), None)
+        # The current version; before a new document takes effect, the next pending one.
+        version = next((v for v, s in statuses.items() if s is Status.CURRENT),
+                       next((v for v, s in statuses.items() if s is Status.PENDING), None))
         if version is None:
             raise ObsoleteVersionError(
-                f"{doc_id} 当前没有现行有效版本，不能制作培训副本 / {doc_id} has no current version")
+                f"{doc_id} 当前没有现行有效或待生效的版本，不能制作培训副本 / "
+                f"{doc_id} has no current or pending version")
     record = history.version(version)
     if record is None:
         raise NotFoundError(f"未找到 {doc_id} 的版本 {version} / unknown version {version} of {doc_id}")
     status = statuses[version]
-    if status is not Status.CURRENT and not allow_obsolete:
+    if status not in _TRAINABLE and not allow_obsolete:
         raise ObsoleteVersionError(
-            f"{doc_id} {version} 的状态为“{status.value}”，只有现行有效版本可以制作培训副本；"
-            f"如确需使用，请加 --allow-obsolete。 / {doc_id} {version} is {status.name.lower()}: "
-            "only the current version gives a training copy (use --allow-obsolete to override)")
+            f"{doc_id} {version} 的状态为“{status.value}”，只有现行有效或待生效的版本可以制作培训副本；"
+            f"如确需使用已失效/已废止的版本，请加 --allow-obsolete。 / {doc_id} {version} is "
+            f"{status.name.lower()}: only a current or pending version gives a training copy "
+            "(use --allow-obsolete to override)")
     if copies < 1:
         raise OfficeflowError("副本数量至少为 1 / copies must be at least 1")
     return _Order(record, status, copies, recipient)
@@ -205,7 +218,8 @@ def _render_base(workspace: Workspace, ledger: SqliteLedger, record: VersionReco
                  status: Status, today: date) -> bytes:
     source = inside(workspace.outbox, record.source_path).read_bytes()
     history = history_as_of(ledger.history(record.doc_id), record.version)
-    plan = plan_version(workspace, record, history, source, status, today, control_mark=TRAINING_MARK)
+    plan = plan_version(workspace, record, history, source, status, today,
+                        control_mark=training_mark(status, record))
     return render_docx(plan.template, plan.context, plan.properties)
 
 
@@ -213,8 +227,9 @@ def decorate(document: bytes, serial: str, printed_on: date, status: Status,
              record: VersionRecord) -> bytes:
     """Add the training header line and watermark to every header, and the sign-in page."""
     doc = Document(io.BytesIO(document))
-    line = (f"{TRAINING_MARK}　·　副本编号 {serial}　·　打印日期 {printed_on:%Y-%m-%d}　·　以受控版本为准"
-            + ("" if status is Status.CURRENT else f"　·　本版本{status.value}"))
+    obsolete = status not in _TRAINABLE
+    line = (f"{training_mark(status, record)}　·　副本编号 {serial}　·　打印日期 {printed_on:%Y-%m-%d}"
+            "　·　以受控版本为准" + (f"　·　本版本{status.value}" if obsolete else ""))
     count = 0
     for section in doc.sections:
         headers = [section.header, section.first_page_header, section.even_page_header]

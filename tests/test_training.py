@@ -110,3 +110,38 @@ def test_missing_soffice_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(PdfError, match="LibreOffice.*libreoffice-writer-nogui"):
         convert_to_pdf([tmp_path / "x.docx"], tmp_path / "out")
+
+
+PENDING_MARK = "培训专用 · 非受控文件 · 待生效（2024-10-01 起施行）"
+
+
+@pytest.mark.slow
+def test_pending_version_gets_a_training_copy_marked_with_its_effective_date(
+        tmp_path: Path, workspace: Workspace, ledger: SqliteLedger) -> None:
+    require_soffice()
+    from factory import make_workbook
+
+    from officeflow.pipeline import Result, process_bytes
+
+    book = make_workbook(tmp_path, fields={"生效日期": date(2024, 10, 1)})
+    assert process_bytes(book.read_bytes(), book.name, workspace, ledger, TODAY).result is Result.ISSUED
+    # No version is current yet: the default is the pending one, trained before it takes effect.
+    result = make_training_copies(workspace, ledger, DOC, today=TODAY)
+    assert (result.version, result.status) == ("V1.0", "待生效")
+    pages = pdf_pages(result.pdfs[0])
+    assert len(pages) >= 2
+    for page in pages:
+        assert PENDING_MARK in page.replace("\n", "")
+        assert "受控文件" not in page.replace("非受控文件", "")
+
+
+def test_obsolete_version_needs_the_explicit_flag(tmp_path: Path, workspace: Workspace,
+                                                  ledger: SqliteLedger) -> None:
+    issue(tmp_path, workspace, ledger)
+    with pytest.raises(ObsoleteVersionError) as raised:
+        make_training_copies(workspace, ledger, DOC, version="V1.0", today=TODAY)
+    assert str(raised.value) == (
+        f"{DOC} V1.0 的状态为“已失效”，只有现行有效或待生效的版本可以制作培训副本；"
+        "如确需使用已失效/已废止的版本，请加 --allow-obsolete。 / "
+        f"{DOC} V1.0 is superseded: only a current or pending version gives a training copy "
+        "(use --allow-obsolete to override)")

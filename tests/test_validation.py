@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from conftest import TODAY
-from factory import REVIEWS, STEPS, Formula, make_workbook, sop_sheets, write_book
+from factory import REVIEWS, REVISIONS, STEPS, Formula, make_workbook, sop_sheets, write_book
 
 from officeflow.findings import Finding, Severity
 from officeflow.ledger import SqliteLedger
@@ -214,3 +214,62 @@ def test_not_a_workbook_and_corrupt_files(tmp_path: Path, workspace: Workspace, 
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(good[: len(good) // 2])
     assert located(findings_of(broken, workspace, ledger)) == {("file.corrupt", "")}
+
+
+def test_latest_review_round_of_each_level_decides(tmp_path: Path, workspace: Workspace,
+                                                   ledger: SqliteLedger) -> None:
+    # 终审 不通过, then (after the fixes) a second 终审 通过: the evidence stays, the release goes on.
+    rounds = [*REVIEWS[:2], ["终审", "赵总", date(2024, 7, 8), "不通过", "补充回访步骤"],
+              ["终审", "钱总", date(2024, 7, 10), "通过", "同意发布"]]
+    assert findings_of(make_workbook(tmp_path, "a.xlsx", reviews=rounds), workspace, ledger) == []
+    # By date, not by row order: the later-dated 通过 written above the earlier 不通过 still decides.
+    swapped = [*REVIEWS[:2], rounds[3], rounds[2]]
+    assert findings_of(make_workbook(tmp_path, "b.xlsx", reviews=swapped), workspace, ledger) == []
+    # The latest round failing blocks, located on that round's conclusion.
+    failing = [*REVIEWS[:2], ["终审", "赵总", date(2024, 7, 8), "通过", ""],
+               ["终审", "钱总", date(2024, 7, 10), "需修改", "目标未量化"]]
+    [finding] = findings_of(make_workbook(tmp_path, "c.xlsx", reviews=failing), workspace, ledger)
+    assert (finding.code, str(finding.where), finding.message) == (
+        "review.not-passed", "审核记录!D5", "终审结论为“需修改”：审核未通过的流程不能发布，请修改后重新审核。")
+
+
+def test_approver_is_the_latest_passing_final_reviewer(tmp_path: Path, workspace: Workspace,
+                                                       ledger: SqliteLedger) -> None:
+    from officeflow.stamp import stamp_document
+
+    rounds = [*REVIEWS[:2], ["终审", "钱总", date(2024, 7, 10), "通过", "同意"],
+              ["终审", "赵总", date(2024, 7, 8), "不通过", "补充回访步骤"]]
+    checked = check_workbook(make_workbook(tmp_path, reviews=rounds).read_bytes(), workspace, ledger, TODAY)
+    assert checked.parsed is not None and checked.context is not None
+    assert stamp_document(checked.parsed, checked.context).approver == "钱总"
+
+
+SELF_APPROVED = ("初审、复审、终审均由流程负责人王敏本人于 2024-07-10 同日签署："
+                 "审核应由他人进行（职责分离），请由其他审核人复核后再提交。")
+
+
+def test_every_level_signed_by_the_owner_on_one_day(tmp_path: Path, workspace: Workspace,
+                                                    ledger: SqliteLedger) -> None:
+    alone = [[level, "王敏", date(2024, 7, 10), "通过", "同意"] for level in ("初审", "复审", "终审")]
+    path = make_workbook(tmp_path, reviews=alone)
+    assert [(f.severity, f.code, str(f.where), f.message) for f in findings_of(path, workspace, ledger)] == [
+        (Severity.WARNING, "review.self-approved", "审核记录!B4", SELF_APPROVED)]
+    strict = Workspace(workspace.root, workspace.settings.model_copy(update={"self_approval": "error"}))
+    [finding] = findings_of(path, strict, ledger)
+    assert (finding.severity, finding.code) == (Severity.ERROR, "review.self-approved")
+    # Signed on two days, or one level by someone else: no finding.
+    two_days = [*alone[:2], ["终审", "王敏", date(2024, 7, 11), "通过", "同意"]]
+    assert findings_of(make_workbook(tmp_path, "b.xlsx", reviews=two_days), workspace, ledger) == []
+
+
+def test_first_upload_above_v10_with_earlier_versions_in_the_log(tmp_path: Path, workspace: Workspace,
+                                                                 ledger: SqliteLedger) -> None:
+    log = [[*REVISIONS[0]], ["V1.1", date(2024, 3, 1), "增加回访", "客户反馈", "王敏", "客服主管"],
+           ["V1.2", date(2024, 7, 1), "调整时限", "考核要求", "王敏", "客服主管"]]
+    path = make_workbook(tmp_path, fields={"版本号": "V1.2"}, revisions=log)
+    assert [(f.severity, f.code, str(f.where), f.message) for f in findings_of(path, workspace, ledger)] == [
+        (Severity.WARNING, "version.earlier-not-archived", "基本信息!B6",
+         "V1.0、V1.1 未在本系统归档，仅记录在修订记录中。")]
+    no_log = make_workbook(tmp_path, "b.xlsx", fields={"版本号": "V1.2"},
+                           revisions=[["V1.2", date(2024, 7, 1), "调整时限", "考核要求", "王敏", "客服主管"]])
+    assert located(findings_of(no_log, workspace, ledger)) == {("version.first", "基本信息!B6")}

@@ -242,3 +242,34 @@ def test_pdf_via_libreoffice(template: Path, tmp_path: Path) -> None:
     assert "受控文件" in text and "CRM-CS-2024-005" in text
     assert re.search(r"第\s*1\s*页\s*共\s*\d+\s*页", text), text[-400:]
     assert "{{" not in text and "{%" not in text
+
+
+def test_every_review_round_is_printed_and_the_latest_passing_final_approves(tmp_path: Path) -> None:
+    """A 终审 不通过 followed by a 终审 通过: both rows stand in 审核记录 as evidence."""
+    from datetime import date
+
+    from factory import REVIEWS, make_workbook
+
+    from officeflow.ledger import open_ledger
+    from officeflow.pipeline import Result, process_bytes
+    from officeflow.settings import open_workspace
+
+    root = tmp_path / "ws"
+    for folder in ("inbox", "outbox", "templates"):
+        (root / folder).mkdir(parents=True)
+    workspace = open_workspace(root)
+    rounds = [*REVIEWS[:2], ["终审", "赵总", date(2024, 7, 8), "不通过", "补充回访步骤"],
+              ["终审", "钱总", date(2024, 7, 10), "通过", "同意发布"]]
+    book = make_workbook(tmp_path, reviews=rounds)
+    ledger = open_ledger(workspace.ledger_path)
+    try:
+        outcome = process_bytes(book.read_bytes(), book.name, workspace, ledger, date(2024, 9, 1))
+    finally:
+        ledger.close()
+    assert outcome.result is Result.ISSUED and outcome.document is not None, outcome.findings
+    document = Document(str(outcome.document))
+    [reviews] = [t for t in document.tables if [c.text for c in t.rows[0].cells][:2] == ["审核级别", "审核人"]]
+    assert [[c.text for c in row.cells][:4] for row in reviews.rows[1:]] == [
+        ["初审", "王敏", "2024-07-01", "通过"], ["复审", "李强", "2024-07-05", "通过"],
+        ["终审", "赵总", "2024-07-08", "不通过"], ["终审", "钱总", "2024-07-10", "通过"]]
+    assert any(p.text.startswith("批准人：钱总") for p in document.paragraphs)
