@@ -89,3 +89,21 @@ def test_new_document_row_asks_for_the_content_too(tmp_path: Path, workspace: Wo
     assert [sheet.cell(3, c).value for c in range(1, 4)] == ["V1.0", datetime(2024, 8, 1), None]
     assert sheet["C3"].comment.text == (
         "【错误】修订记录中没有本版本（V1.0）的记录：请新增一行，写明修订内容和修订原因。\n【待填写】请填写修订内容。")
+
+
+def test_inbox_returns_the_workbook_with_the_row_prefilled(tmp_path: Path, workspace: Workspace,
+                                                           ledger: SqliteLedger) -> None:
+    """Through the watcher, as an author meets it: dropped in inbox/, returned in 退回/."""
+    import shutil
+
+    from officeflow.watcher import WatchOptions, run_watch
+
+    issue_v10(tmp_path, workspace, ledger)
+    v11 = make_workbook(tmp_path, "v11.xlsx", fields={"版本号": "V1.1", "生效日期": date(2024, 9, 1)},
+                        steps=V2_STEPS)
+    shutil.copy(v11, workspace.inbox / "v11.xlsx")
+    summary = run_watch(workspace, WatchOptions(once=True, stable_seconds=0.05, register_quiet_seconds=0.05))
+    assert summary.returned == 1
+    sheet = openpyxl.load_workbook(workspace.returned / "v11.xlsx")["修订记录"]
+    assert [sheet.cell(3, c).value for c in range(1, 4)] == ["V1.1", datetime(2024, 9, 1), DRAFT]
+    assert sheet["D3"].comment.text == "【待填写】请填写修订原因。"
