@@ -32,7 +32,8 @@ from officeflow.model import ParsedDocument, parse_document
 from officeflow.reader import Unreadable, read_workbook
 from officeflow.records import DocumentHistory, RevisionEntry, Status, VersionRecord
 from officeflow.render import DocumentProperties, build_context, check_template, render_docx
-from officeflow.rules import RuleContext
+from officeflow.rulecontext import resolved_version
+from officeflow.rules import SAME_CONTENT, RuleContext
 from officeflow.settings import Workspace
 from officeflow.stamp import Stamp, stamp_document
 from officeflow.validate import validate
@@ -101,9 +102,15 @@ def check_workbook(data: bytes, workspace: Workspace, ledger: Ledger, today: dat
     doc_id = parsed.value("doc_id")
     history = ledger.history(doc_id) if doc_id else DocumentHistory("")
     context = RuleContext(workspace.settings, history, today, sha256_bytes(data),
+                          archived=lambda v: _archived_version(workspace, history, v),
                           previous=lambda: load_archived(workspace, history.versions[-1])
                           if history.versions else None)
     return Checked(parsed, validate(parsed, context), context)
+
+
+def _archived_version(workspace: Workspace, history: DocumentHistory, version: str) -> ParsedDocument | None:
+    record = history.version(version)
+    return load_archived(workspace, record) if record else None
 
 
 def load_archived(workspace: Workspace, record: VersionRecord) -> ParsedDocument | None:
@@ -198,6 +205,11 @@ def _process(data: bytes, sha: str, source_name: str, workspace: Workspace, ledg
     checked = check_workbook(data, workspace, ledger, today)
     parsed, findings = checked.parsed, checked.findings
     doc_id = parsed.value("doc_id") if parsed else ""
+    same = next((f for f in findings if f.code == SAME_CONTENT), None)
+    if same is not None and parsed is not None:  # identity is content: a re-saved copy is a duplicate
+        version = resolved_version(parsed, checked.context) if checked.context else ""
+        ledger.add_events([received, Event("duplicate", doc_id, version or "", source_name, sha, same.message)])
+        return Outcome(source_name, Result.DUPLICATE, doc_id=doc_id, version=version or "", message=same.message)
     if parsed is None or checked.context is None or has_errors(findings, workspace.settings.strict):
         errors = sum(1 for f in findings if f.severity == "error")
         ledger.add_events([received, Event("rejected", doc_id, "", source_name, sha,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from officeflow.drafts import missing_entry, next_row_cell, revision_row
 from officeflow.findings import CellRef, Finding, error, warning
 from officeflow.identity import differing_cells, same_content
+from officeflow.lifecycle import in_force_from
 from officeflow.records import RevisionEntry
 from officeflow.rulecontext import RuleContext, resolved_version
 from officeflow.versions import (
@@ -57,10 +58,12 @@ def check_version(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
                     f"版本号跳号：已归档的最新版本是 {newest}，下一版本应为 {' 或 '.join(legal_successors(newest))}。",
                     where)
     effective: date | None = doc.value("effective_date")
-    last = ctx.history.version(newest)
+    # A version withdrawn before its effective date never came into force: it constrains nothing.
+    in_force = [v for v in ctx.history.versions if in_force_from(v, ctx.history.withdrawn) is not None]
+    last = max(in_force, key=lambda v: version_key(v.version), default=None)
     if effective and last and effective < last.effective_date:
         yield error("version.effective-before-previous",
-                    f"生效日期早于已归档版本 {newest} 的生效日期 {last.effective_date:%Y-%m-%d}，请核对。",
+                    f"生效日期早于已归档版本 {last.version} 的生效日期 {last.effective_date:%Y-%m-%d}，请核对。",
                     doc.source.field("effective_date"))
 
 
