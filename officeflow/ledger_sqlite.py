@@ -267,6 +267,14 @@ class SqliteLedger:
                            [(sha, marking, doc_id, version) for doc_id, version, sha, marking in updates])
             self._append(db, events)
 
+    def adopt_issued_records(self, updates: Iterable[tuple[str, str, str, str]],
+                             events: Iterable[Event]) -> None:
+        """(doc_id, version, issued_path, sha256) of versions issued before records/ existed."""
+        with self._write() as db:
+            db.executemany("UPDATE versions SET issued_path = ?, issued_sha256 = ? WHERE doc_id = ? AND version = ?",
+                           [(path, sha, doc_id, version) for doc_id, version, path, sha in updates])
+            self._append(db, events)
+
     # ------------------------------------------------------------ training copies
 
     def next_training_sequence(self, doc_id: str, version: str) -> int:

@@ -25,10 +25,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from officeflow.archive import inside, update_manifest
+from officeflow.archive import RECORDS_FOLDER, inside, update_manifest
 from officeflow.errors import NotFoundError, OfficeflowError, TemplateError
 from officeflow.fastrender import prepared_template
-from officeflow.fsutil import atomic_write_bytes, sha256_bytes
+from officeflow.fsutil import atomic_write_bytes, sha256_bytes, sha256_file
 from officeflow.ledger import Event, Ledger
 from officeflow.lifecycle import states_on
 from officeflow.marks import Marking, marking_for
@@ -236,8 +236,35 @@ def markings_today(ledger: Ledger, today: date) -> dict[tuple[str, str], Marking
     return result
 
 
+def adopt_legacy_records(workspace: Workspace, ledger: Ledger) -> int:
+    """Versions issued before records/ existed: keep their document as the as-issued record first.
+
+    Done before any re-marking, so upgrading never loses the bytes that were issued (if an
+    older `regenerate` had already rewritten them, `verify` says so: the hash differs from
+    the `issued` event).
+    """
+    records_root = workspace.root / RECORDS_FOLDER
+    updates: list[tuple[str, str, str, str]] = []
+    for record in ledger.versions():
+        if record.issued_path:
+            continue
+        document = inside(workspace.outbox, record.document_path)
+        if not document.is_file():
+            continue
+        target = inside(records_root, record.document_path)
+        atomic_write_bytes(target, document.read_bytes())
+        os.chmod(target, 0o444)
+        updates.append((record.doc_id, record.version, record.document_path, sha256_file(target)))
+    if updates:
+        ledger.adopt_issued_records(updates, [Event("record-adopted", d, v, f"{RECORDS_FOLDER}/{p}", sha,
+                                                    "as-issued record kept from the archive before re-marking")
+                                              for d, v, p, sha in updates])
+    return len(updates)
+
+
 def refresh_markings(workspace: Workspace, ledger: Ledger, today: date) -> RegenerateSummary:
     """Re-render the reading copies whose status marking differs from today's (one event each)."""
+    adopt_legacy_records(workspace, ledger)
     wanted = markings_today(ledger, today)
     shown = ledger.markings()
     stale = sorted({key[0] for key, marking in wanted.items() if shown.get(key) != marking.key})

@@ -330,3 +330,24 @@ def test_a_resaved_workbook_is_a_duplicate_and_a_changed_one_names_its_cells(tmp
     assert outcome.result is Result.REJECTED
     assert [f.message for f in outcome.findings if f.code == "version.exists"] == [
         "V1.0 已归档且内容不同（首处不同：流程步骤!B2）：请把版本号改为 V1.1 或 V2.0。"]
+
+
+def test_an_archive_from_before_records_keeps_its_issued_bytes_when_remarked(
+        tmp_path: Path, workspace: Workspace, ledger: SqliteLedger) -> None:
+    """Upgrading: versions issued before records/ existed get their document kept as the record first."""
+    import shutil
+    import sqlite3
+
+    log = [entry("V1.0", date(2024, 1, 1), "初稿编写")]
+    issue(workspace, ledger, make_workbook(tmp_path, "v10.xlsx", revisions=list(log)), TODAY)
+    [v10] = ledger.versions()
+    issued = (workspace.outbox / v10.document_path).read_bytes()
+    shutil.rmtree(workspace.root / "records")
+    raw = sqlite3.connect(workspace.ledger_path)
+    raw.execute("UPDATE versions SET issued_path = '', issued_sha256 = '', marking = ''")
+    raw.commit()
+    raw.close()
+    issue(workspace, ledger, version_book(tmp_path, "V1.1", TODAY, log), TODAY)
+    assert (workspace.root / "records" / v10.document_path).read_bytes() == issued
+    assert marks(workspace.outbox / v10.document_path) == ("已失效 · 仅供追溯", "已失效（2024-09-01 起）")
+    assert [e["event"] for e in ledger.events(DOC) if e["version"] == "V1.0"][-2:] == ["record-adopted", "remarked"]
