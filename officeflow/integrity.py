@@ -146,6 +146,10 @@ def _load_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
+# Placeholders and desktop metadata are nobody's document; everything else unexpected is reported.
+_NOT_STRAY = frozenset({".gitkeep", ".keep", "thumbs.db", "desktop.ini", ".ds_store"})
+
+
 def _strays(workspace: Workspace, expected: set[Path]) -> list[str]:
     skip = {workspace.register_path.resolve()}
     training = (workspace.outbox / workspace.settings.training_folder).resolve()
@@ -155,7 +159,8 @@ def _strays(workspace: Workspace, expected: set[Path]) -> list[str]:
             continue
         for path in sorted(root.rglob("*")):
             resolved = path.resolve()
-            if path.is_dir() or resolved in expected or resolved in skip or resolved.is_relative_to(training):
+            if (path.is_dir() or resolved in expected or resolved in skip or resolved.is_relative_to(training)
+                    or path.name.lower() in _NOT_STRAY):
                 continue
             stray.append(path.relative_to(workspace.root).as_posix())
     return stray

@@ -351,3 +351,12 @@ def test_an_archive_from_before_records_keeps_its_issued_bytes_when_remarked(
     assert (workspace.root / "records" / v10.document_path).read_bytes() == issued
     assert marks(workspace.outbox / v10.document_path) == ("已失效 · 仅供追溯", "已失效（2024-09-01 起）")
     assert [e["event"] for e in ledger.events(DOC) if e["version"] == "V1.0"][-2:] == ["record-adopted", "remarked"]
+
+
+def test_verify_passes_on_a_fresh_clone_with_placeholder_files(tmp_path: Path, workspace: Workspace,
+                                                                ledger: SqliteLedger) -> None:
+    """The repo ships outbox/.gitkeep: `verify` on the README's first command must still pass."""
+    (workspace.outbox / ".gitkeep").write_bytes(b"")
+    issue(workspace, ledger, make_workbook(tmp_path), TODAY)
+    result = CliRunner().invoke(main, ["-w", str(workspace.root), "verify"])
+    assert (result.exit_code, result.output.splitlines()) == (0, ["校验通过 verified"])
