@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from officeflow.archive import (
     MANIFEST_SUFFIX,
@@ -35,6 +36,10 @@ from officeflow.settings import Workspace
 _COPY_WRITES = ("issued", "restored", "regenerated", "remarked")  # events that set a reading copy's hash
 # "restored": appended by a rebuild that found no audit trail, sealing what the manifests said then.
 _ISSUE_EVENTS = ("issued", "restored")
+_ADOPTED = "record-adopted"  # the as-issued record of a version issued before records/ existed
+ANCHOR_LOST = "anchor-lost"  # appended by the ledger when it found its anchored head gone
+_SHOWN_DAMAGE = 5  # SQLite lists up to 100 problems; the first few say enough
+REBUILD_HINT = "请运行 officeflow register rebuild 从归档重建台账（损坏的台账文件会原样保留）"
 _CLOSURES = {"training-returned": "已回收", "training-lost": "已遗失", "training-destroyed": "已销毁"}
 
 
@@ -86,16 +91,32 @@ def read_head(path: Path) -> tuple[int, str] | None:
 def verify(workspace: Workspace, ledger: Ledger) -> VerifyReport:
     """The database's own check, every file against the ledger and the chain, strays, the chain itself."""
     report = VerifyReport()
-    report.problems += [f"台账数据库损坏：{p}" for p in ledger.integrity_problems()]
-    events = ledger.events()
+    damage = ledger.integrity_problems()
+    report.problems += [f"台账数据库损坏：{p}" for p in damage[:_SHOWN_DAMAGE]]
+    if len(damage) > _SHOWN_DAMAGE:
+        report.problems.append(f"台账数据库损坏：另有 {len(damage) - _SHOWN_DAMAGE} 处")
+    if damage:
+        report.problems.append(REBUILD_HINT)
+    try:
+        events, versions = ledger.events(), ledger.versions()
+    except sqlite3.DatabaseError as exc:  # too damaged to read: the check above says so
+        if not damage:
+            report.problems += [f"台账数据库损坏：{exc}", REBUILD_HINT]
+        return report
     issued = {(e["doc_id"], e["version"]): e for e in events if e["event"] in _ISSUE_EVENTS}
     last_copy: dict[tuple[str, str], str] = {}
     for e in events:
         if e["event"] in _COPY_WRITES:
             last_copy[(e["doc_id"], e["version"])] = e["sha256"]
+        elif e["event"] == _ADOPTED:  # a version issued before records/: its record was adopted later
+            issued[(e["doc_id"], e["version"])] = {**issued.get((e["doc_id"], e["version"]), e),
+                                                    "sha256": e["sha256"]}
+        elif e["event"] == ANCHOR_LOST:
+            said, _, what = e["detail"].partition("：")
+            report.problems.append(f"{said}：记录 #{e['id']} 写入时，{what}")
     records_root = workspace.root / RECORDS_FOLDER
     expected: set[Path] = set()
-    for record in ledger.versions():
+    for record in versions:
         key = (record.doc_id, record.version)
         files = [(workspace.outbox, record.document_path, record.document_sha256),
                  (workspace.outbox, record.source_path, record.source_sha256)]
@@ -175,6 +196,7 @@ class RebuildReport:
     copies: int = 0
     set_aside: str = ""  # the damaged ledger, kept under this name
     salvaged_events: int = 0
+    lost_events: int = 0  # the ledger file was gone: how many events its anchor said it held
     untrusted: list[str] = field(default_factory=list)  # manifests that disagree with the chain
     notes: list[str] = field(default_factory=list)  # what could not be recovered, in plain words
 
@@ -186,12 +208,12 @@ def rebuild(workspace: Workspace, today: date | None = None) -> RebuildReport:
     into a fresh ledger, and the state is rebuilt there.
     """
     report = RebuildReport()
+    # Read before opening: opening a deleted ledger creates an empty one.
+    head = read_head(_head_path(workspace)) if not workspace.ledger_path.exists() else None
     ledger = open_ledger(workspace.ledger_path)
-    try:
-        damaged = ledger.integrity_problems()
-        events = _readable_events(ledger) if damaged else ledger.events()
-    except sqlite3.DatabaseError as exc:
-        damaged, events = [str(exc)], []
+    damaged = ledger.integrity_problems()
+    events = _readable(ledger.events, [])
+    kept = _kept(ledger)
     if damaged:
         ledger.close()
         report.set_aside = _set_aside(workspace.ledger_path)
@@ -199,19 +221,32 @@ def rebuild(workspace: Workspace, today: date | None = None) -> RebuildReport:
         report.salvaged_events = _restore_events(ledger, events)
         report.notes.append(f"台账数据库已损坏，原文件保留为 {report.set_aside}；"
                             f"找回审计记录 {report.salvaged_events} 条")
+    elif not events and head is not None and head[0]:
+        # The ledger file was deleted: its anchor is evidence of how much was lost; keep it aside.
+        report.lost_events = head[0]
+        _set_aside_head(workspace)
     try:
-        _rebuild_into(workspace, ledger, events, report)
+        _rebuild_into(workspace, ledger, events, report, kept, complete=not damaged)
         publish(workspace, ledger, today)
     finally:
         ledger.close()
     return report
 
 
-def _readable_events(ledger: Ledger) -> list[dict[str, str]]:
+T = TypeVar("T")
+
+
+def _readable(read: Callable[[], T], otherwise: T) -> T:
+    """What a possibly damaged ledger still gives."""
     try:
-        return ledger.events()
+        return read()
     except sqlite3.DatabaseError:
-        return []
+        return otherwise
+
+
+def _set_aside_head(workspace: Workspace) -> None:
+    head = _head_path(workspace)
+    head.rename(head.with_name(f"{head.name}.orphaned-{datetime.now():%Y%m%d-%H%M%S}"))
 
 
 def _set_aside(path: Path) -> str:
@@ -237,8 +272,32 @@ def _restore_events(ledger: Ledger, events: list[dict[str, str]]) -> int:
     return len(intact)
 
 
+@dataclass
+class _Kept:
+    """What the ledger held before the rebuild: kept for a version whose manifest is refused."""
+
+    records: dict[tuple[str, str], VersionRecord] = field(default_factory=dict)
+    entries: dict[tuple[str, str], RevisionEntry] = field(default_factory=dict)
+    withdrawals: dict[tuple[str, str], Withdrawal] = field(default_factory=dict)
+    markings: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+def _kept(ledger: Ledger) -> _Kept:
+    kept = _Kept()
+    records = _readable(ledger.versions, [])
+    kept.records = {(r.doc_id, r.version): r for r in records}
+    for doc_id in {r.doc_id for r in records}:
+        history = _readable(lambda d=doc_id: ledger.history(d), None)
+        for version, entry in (history.revision_entries.items() if history else ()):
+            kept.entries[(doc_id, version)] = entry
+    kept.withdrawals = {(w.doc_id, w.version): w for w in _readable(ledger.withdrawals, [])}
+    kept.markings = _readable(ledger.markings, {})
+    return kept
+
+
 def _rebuild_into(workspace: Workspace, ledger: Ledger, events: list[dict[str, str]],
-                  report: RebuildReport) -> None:
+                  report: RebuildReport, kept: _Kept, complete: bool) -> None:
+    """`complete`: the trail is whole (a sound ledger), so a manifest it does not know was planted."""
     issued = {(e["doc_id"], e["version"]): e for e in events if e["event"] in _ISSUE_EVENTS}
     records: list[VersionRecord] = []
     restored: list[Event] = []
@@ -246,11 +305,19 @@ def _rebuild_into(workspace: Workspace, ledger: Ledger, events: list[dict[str, s
     withdrawals: list[Withdrawal] = []
     markings: dict[tuple[str, str], str] = {}
     for manifest in read_manifests(workspace.outbox):
-        doc_id, version = manifest["doc_id"], manifest["version"]
-        event = issued.get((doc_id, version))
-        trusted = _trusted(manifest, event, bool(events))
-        if trusted:
-            report.untrusted.append(f"{doc_id} {version}：{trusted}")
+        key = doc_id, version = manifest["doc_id"], manifest["version"]
+        event = issued.get(key)
+        refused = _refused(manifest, event, complete and bool(events))
+        if refused:
+            old = kept.records.get(key)
+            if event is not None and old is not None and old.issued_sha256 in ("", event["sha256"]):
+                report.untrusted.append(f"{doc_id} {version}：{refused}；保留台账中原有的记录")
+                records.append(old)
+                markings[key] = kept.markings.get(key, "")
+                entries += [(doc_id, kept.entries[key])] if key in kept.entries else []
+                withdrawals += [kept.withdrawals[key]] if key in kept.withdrawals else []
+            else:
+                report.untrusted.append(f"{doc_id} {version}：{refused}；此版本未列入台账")
             continue
         record = _record_from(manifest)
         records.append(record)
@@ -261,7 +328,7 @@ def _rebuild_into(workspace: Workspace, ledger: Ledger, events: list[dict[str, s
             if record.document_sha256 != (record.issued_sha256 or record.document_sha256):
                 restored.append(Event("remarked", doc_id, version, record.document_path,
                                       record.document_sha256, "reading copy from manifest"))
-        markings[(doc_id, version)] = str(manifest.get("marking", ""))
+        markings[key] = str(manifest.get("marking", ""))
         for entry in manifest.get("revision_history", []):
             entries.append((doc_id, RevisionEntry(
                 entry["version"], date.fromisoformat(entry["date"]) if entry.get("date") else None,
@@ -271,27 +338,30 @@ def _rebuild_into(workspace: Workspace, ledger: Ledger, events: list[dict[str, s
             w = manifest["withdrawn"]
             withdrawals.append(Withdrawal(doc_id, version, date.fromisoformat(w["on"]), w["reason"],
                                           w.get("actor", "")))
+    lost = ""
     if not events:
-        report.notes.append("审计记录缺失：清单未能与审计记录核对；培训副本发放记录无法恢复")
+        before = f"（台账文件已不在，原有审计记录 {report.lost_events} 条）" if report.lost_events else ""
+        report.notes.append(f"审计记录缺失{before}：清单无法与审计记录核对，培训副本发放记录无法恢复")
+        lost = f"; audit trail missing ({report.lost_events} events before)" if report.lost_events else \
+            "; audit trail missing"
     copies = copies_from_events(events)
     report.versions, report.copies = len(records), len(copies)
     ledger.rebuild(records, entries, withdrawals, copies,
                    [*restored, Event("rebuilt", detail=f"{len(records)} versions from manifests, {len(copies)} training "
-                                            f"copies from the audit trail, {len(report.untrusted)} manifests refused")],
+                                            f"copies from the audit trail, {len(report.untrusted)} manifests refused"
+                                            f"{lost}")],
                    markings)
 
 
-def _trusted(manifest: dict[str, Any], event: dict[str, str] | None, have_chain: bool) -> str:
-    """Why a manifest cannot be trusted ('' when it agrees with the chain or there is no chain)."""
-    if not have_chain:
-        return ""
+def _refused(manifest: dict[str, Any], event: dict[str, str] | None, whole_chain: bool) -> str:
+    """Why a manifest cannot be trusted ('' when it agrees with the chain, or the chain cannot say)."""
     if event is None:
-        return "审计记录中没有它的发布事件"
+        return "审计记录中没有它的发布事件（清单来历不明）" if whole_chain else ""
     seal = _seal_of(event)
     if seal and manifest_seal(manifest) != seal:
-        return "清单内容与发布时不符（被改动），未采用"
+        return "清单内容与发布时不符（被改动）"
     if manifest.get("issued_sha256") and manifest["issued_sha256"] != event["sha256"]:
-        return "清单中的发布文件哈希与审计记录不符，未采用"
+        return "清单中的发布文件哈希与审计记录不符"
     return ""
 
 

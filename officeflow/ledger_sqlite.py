@@ -170,6 +170,10 @@ class SqliteLedger:
                         if "duplicate column" not in str(exc):
                             raise
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            # Anchor from the start (a fresh ledger: "0", unless a head is left by a deleted one, which
+            # the next append then reports), so a head file missing later means someone removed it.
+            if not self.head_path.exists():
+                self._pending_head = True
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -342,6 +346,11 @@ class SqliteLedger:
             self._append(db, events)
 
     def _append(self, db: sqlite3.Connection, events: Iterable[Event]) -> None:
+        broken = self._anchor_broken(db)
+        if broken:
+            # Events deleted or rewritten since the last commit: seal that into the chain before the
+            # new head replaces the anchor, so later appends cannot hide it.
+            events = [Event("anchor-lost", detail=broken), *events]
         last = db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
         previous = last["hash"] if last else ""
         user, host = self._actor
@@ -359,6 +368,27 @@ class SqliteLedger:
             appended = True
         if appended:
             self._pending_head = True
+
+    def _anchor_broken(self, db: sqlite3.Connection) -> str:
+        """Why the anchored head no longer matches the trail ('' when it does)."""
+        try:
+            number, _, digest = self.head_path.read_text(encoding="ascii").strip().partition(" ")
+            anchored = int(number)
+        except FileNotFoundError:
+            anchored, digest = -1, ""
+        except (OSError, ValueError):
+            return "审计记录曾被改写：锚文件无法读取"
+        if anchored == -1:
+            has_events = db.execute("SELECT 1 FROM events LIMIT 1").fetchone() is not None
+            return "审计记录曾被改写：锚文件被删除" if has_events else ""
+        if anchored == 0:
+            return ""
+        row = db.execute("SELECT hash FROM events WHERE id = ?", (anchored,)).fetchone()
+        if row is None:
+            return f"审计记录曾被截断：锚定的记录 #{anchored} 已不在审计记录中"
+        if row["hash"] != digest:
+            return f"审计记录曾被改写：记录 #{anchored} 与锚定的哈希不符"
+        return ""
 
     def _write_head(self) -> None:
         head_id, head_hash = self.chain_head()
