@@ -321,7 +321,9 @@ def _rebuild_into(workspace: Workspace, ledger: Ledger, events: list[dict[str, s
             continue
         record = _record_from(manifest)
         records.append(record)
-        if event is None:  # no audit trail: seal what the archive says now, and say so below
+        if event is None:  # no (whole) audit trail: seal what the archive says now, and say so
+            if events:
+                report.notes.append(f"{doc_id} {version}：找回的审计记录中没有它的发布事件，已按清单恢复")
             restored.append(Event("restored", doc_id, version, record.document_path,
                                   record.issued_sha256 or record.document_sha256,
                                   f"from manifest manifest:{manifest_seal(manifest)}"))

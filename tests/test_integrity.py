@@ -241,11 +241,11 @@ def test_damaged_ledger_fails_verify_and_rebuild_keeps_it_aside(tmp_path: Path, 
     events_before = [dict(zip(("id", "event", "hash"), row, strict=True))
                      for row in sql(ws, "SELECT id, event, hash FROM events ORDER BY id")]
     damaged = corrupt_an_index_page(ws, how)
-    [problem] = sqlite_says(ledger_file(ws))
-    assert problem != "ok"
+    problems = sqlite_says(ledger_file(ws))  # one or two lines: the changed key may also be out of order
+    assert problems != ["ok"] and len(problems) <= 5
 
     assert invoke(ws, "verify") == (1, [
-        f"台账数据库损坏：{problem}",
+        *(f"台账数据库损坏：{problem}" for problem in problems),
         "请运行 officeflow register rebuild 从归档重建台账（损坏的台账文件会原样保留）",
         FAILED,
     ])
@@ -380,4 +380,37 @@ def test_rebuild_after_the_ledger_was_deleted_says_what_is_lost(tmp_path: Path, 
     ])
     assert sheet_rows(register_file(ws), "培训副本发放")[1:] == []
     assert len(register_values(register_file(ws))) == 3
+    assert invoke(ws, "verify") == (0, [VERIFIED])
+
+
+def test_deleting_the_anchor_file_is_found_now_and_after_later_appends(tmp_path: Path, ws: Path) -> None:
+    """The anchor file did not exist on bf362b9; on 88c0017 the next append rewrote it silently."""
+    issue_two(tmp_path, ws)
+    head = ledger_file(ws).with_name("ledger.sqlite3.head")
+    head.unlink()
+    assert invoke(ws, "verify") == (1, ["审计记录的锚文件缺失（ledger.sqlite3.head）", FAILED])
+    invoke(ws, "process", str(books(tmp_path)[0]))  # a duplicate: the first append after the deletion
+    [(number,)] = sql(ws, "SELECT id FROM events WHERE event = 'anchor-lost'")
+    assert invoke(ws, "verify") == (1, [f"审计记录曾被改写：记录 #{number} 写入时，锚文件被删除", FAILED])
+
+
+def test_rebuild_of_a_damaged_and_truncated_trail_restores_what_it_cannot_vouch_for(
+        tmp_path: Path, ws: Path) -> None:
+    """A damaged ledger whose trail also lost its last events: the manifest of a version whose
+    `issued` event is gone is taken (sealed by a `restored` event) and named, not dropped.
+
+    On 88c0017 such a manifest was refused and the version vanished from the register."""
+    issue_two(tmp_path, ws)
+    [(last,)] = sql(ws, "SELECT MAX(id) FROM events")
+    sql(ws, "DROP TRIGGER events_append_only_delete", f"DELETE FROM events WHERE id > {int(last) - 2}")
+    corrupt_an_index_page(ws, "key")
+    code, lines = invoke(ws, "register", "rebuild")
+    [aside] = ledger_file(ws).parent.glob("ledger.sqlite3.damaged-*[0-9]")
+    assert (code, lines) == (0, [
+        f"注意：台账数据库已损坏，原文件保留为 {aside.name}；找回审计记录 {int(last) - 2} 条",
+        f"注意：{OTHER} V1.0：找回的审计记录中没有它的发布事件，已按清单恢复",
+        "已从归档重建 Rebuilt from the archive: 2 个版本 versions，0 份培训副本记录 training copies",
+    ])
+    assert sql(ws, f"SELECT event FROM events WHERE doc_id = '{OTHER}' ORDER BY id") == [
+        ("validated",), ("restored",)]
     assert invoke(ws, "verify") == (0, [VERIFIED])
