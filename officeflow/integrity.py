@@ -27,10 +27,19 @@ from officeflow.archive import (
     manifest_seal,
     read_manifests,
 )
+from officeflow.chain import (
+    check_chain,
+    copies_from_events,
+    copies_vs_chain,
+    read_head,
+    row_vs_manifest,
+    seal_of,
+    withdrawals_vs_chain,
+)
 from officeflow.fsutil import sha256_file
 from officeflow.ledger import Event, Ledger, chain_hash, open_ledger
 from officeflow.publish import publish
-from officeflow.records import RevisionEntry, TrainingCopy, VersionRecord, Withdrawal
+from officeflow.records import RevisionEntry, VersionRecord, Withdrawal
 from officeflow.settings import Workspace
 
 _COPY_WRITES = ("issued", "restored", "regenerated", "remarked")  # events that set a reading copy's hash
@@ -40,7 +49,6 @@ _ADOPTED = "record-adopted"  # the as-issued record of a version issued before r
 ANCHOR_LOST = "anchor-lost"  # appended by the ledger when it found its anchored head gone
 _SHOWN_DAMAGE = 5  # SQLite lists up to 100 problems; the first few say enough
 REBUILD_HINT = "请运行 officeflow register rebuild 从归档重建台账（损坏的台账文件会原样保留）"
-_CLOSURES = {"training-returned": "已回收", "training-lost": "已遗失", "training-destroyed": "已销毁"}
 
 
 @dataclass
@@ -54,38 +62,6 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         return not (self.edited or self.missing or self.stray or self.broken_events or self.problems)
-
-
-def _seal_of(event: dict[str, str]) -> str:
-    return event["detail"].partition("manifest:")[2].strip()
-
-
-def check_chain(events: list[dict[str, str]], head: tuple[int, str] | None) -> tuple[list[int], list[str]]:
-    """Broken event ids, and problems with the anchored head."""
-    broken: list[int] = []
-    previous = ""
-    for row in events:
-        if row["prev_hash"] != previous or chain_hash(row) != row["hash"]:
-            broken.append(int(row["id"]))
-        previous = row["hash"]
-    problems: list[str] = []
-    if head is not None and head[0]:
-        anchored = next((e for e in events if int(e["id"]) == head[0]), None)
-        if anchored is None:
-            problems.append(f"审计记录被截断：锚定的最后一条记录 #{head[0]} 已不存在")
-        elif anchored["hash"] != head[1]:
-            problems.append(f"审计记录被改写：记录 #{head[0]} 与锚定的哈希不符")
-    elif head is None and events:
-        problems.append("审计记录的锚文件缺失（ledger.sqlite3.head）")
-    return broken, problems
-
-
-def read_head(path: Path) -> tuple[int, str] | None:
-    try:
-        number, _, digest = path.read_text(encoding="ascii").strip().partition(" ")
-        return int(number), digest
-    except (OSError, ValueError):
-        return None
 
 
 def verify(workspace: Workspace, ledger: Ledger) -> VerifyReport:
@@ -133,6 +109,8 @@ def verify(workspace: Workspace, ledger: Ledger) -> VerifyReport:
         manifest_path = inside(workspace.outbox, record.manifest_path)
         expected.add(manifest_path)
         report.problems += _check_against_chain(record, issued.get(key), last_copy.get(key), manifest_path)
+    report.problems += withdrawals_vs_chain(events, _readable(ledger.withdrawals, []))
+    report.problems += copies_vs_chain(events, _readable(ledger.training_copies, []))
     report.stray = _strays(workspace, expected)
     report.broken_events, chain_problems = check_chain(events, read_head(_head_path(workspace)))
     report.problems += chain_problems
@@ -153,10 +131,12 @@ def _check_against_chain(record: VersionRecord, issued: dict[str, str] | None, c
         problems.append(f"{name}：台账中的发布文件哈希与审计记录不符（台账被改动）")
     if copy_sha is not None and copy_sha != record.document_sha256:
         problems.append(f"{name}：台账中的阅读副本哈希与审计记录不符（台账被改动）")
-    seal = _seal_of(issued)
+    seal = seal_of(issued)
     manifest = _load_json(manifest_path)
     if seal and manifest is not None and manifest_seal(manifest) != seal:
         problems.append(f"{name}：清单 {manifest_path.name} 与发布时的内容不符（清单被改动）")
+    elif seal and manifest is not None:  # the manifest is as issued: the ledger row must say the same
+        problems += row_vs_manifest(record, _record_from(manifest))
     return problems
 
 
@@ -340,6 +320,9 @@ def _rebuild_into(workspace: Workspace, ledger: Ledger, events: list[dict[str, s
             w = manifest["withdrawn"]
             withdrawals.append(Withdrawal(doc_id, version, date.fromisoformat(w["on"]), w["reason"],
                                           w.get("actor", "")))
+            if event is None:  # sealed like the version itself
+                restored.append(Event("withdrawn", doc_id, version, record.document_path,
+                                      record.document_sha256, w["reason"]))
     lost = ""
     if not events:
         before = f"（台账文件已不在，原有审计记录 {report.lost_events} 条）" if report.lost_events else ""
@@ -359,7 +342,7 @@ def _refused(manifest: dict[str, Any], event: dict[str, str] | None, whole_chain
     """Why a manifest cannot be trusted ('' when it agrees with the chain, or the chain cannot say)."""
     if event is None:
         return "审计记录中没有它的发布事件（清单来历不明）" if whole_chain else ""
-    seal = _seal_of(event)
+    seal = seal_of(event)
     if seal and manifest_seal(manifest) != seal:
         return "清单内容与发布时不符（被改动）"
     if manifest.get("issued_sha256") and manifest["issued_sha256"] != event["sha256"]:
@@ -383,22 +366,3 @@ def _record_from(manifest: dict[str, Any]) -> VersionRecord:
         issued_path=issued.removeprefix(f"{RECORDS_FOLDER}/"),
         issued_sha256=str(manifest.get("issued_sha256", "")),
     )
-
-
-def copies_from_events(events: list[dict[str, str]]) -> list[TrainingCopy]:
-    """The training distribution log, replayed from the audit trail."""
-    copies: dict[str, TrainingCopy] = {}
-    for e in events:
-        if e["event"] == "training-printed":
-            serial, _, recipient = e["detail"].partition(" → ")
-            sequence = int(serial.rpartition("-T")[2] or 0) if serial.rpartition("-T")[2].isdigit() else 0
-            copies[serial] = TrainingCopy(serial, e["doc_id"], e["version"], sequence,
-                                          "" if recipient == "未指定" else recipient,
-                                          datetime.fromisoformat(e["at"]), e["file"])
-        elif e["event"] in _CLOSURES and e["detail"] in copies:
-            c = copies[e["detail"]]
-            copies[c.serial] = TrainingCopy(c.serial, c.doc_id, c.version, c.sequence, c.recipient,
-                                            c.printed_at, c.pdf_path, datetime.fromisoformat(e["at"]),
-                                            _CLOSURES[e["event"]])
-    return list(copies.values())
-

@@ -414,3 +414,45 @@ def test_rebuild_of_a_damaged_and_truncated_trail_restores_what_it_cannot_vouch_
     assert sql(ws, f"SELECT event FROM events WHERE doc_id = '{OTHER}' ORDER BY id") == [
         ("validated",), ("restored",)]
     assert invoke(ws, "verify") == (0, [VERIFIED])
+
+
+def test_an_edited_ledger_row_is_found_against_the_sealed_manifest(tmp_path: Path, ws: Path) -> None:
+    """The register shows the ledger: a forged approver there (one UPDATE) passed `verify` on bf362b9."""
+    issue_two(tmp_path, ws)
+    sql(ws, f"UPDATE versions SET approver = '钱某', effective_date = '2024-07-01' WHERE doc_id = '{DOC}'")
+    assert invoke(ws, "verify") == (1, [f"{DOC} V1.0：台账中的生效日期与发布时的清单不符（台账被改动）",
+                                        f"{DOC} V1.0：台账中的终审人与发布时的清单不符（台账被改动）", FAILED])
+
+
+def test_a_deleted_withdrawal_is_found(tmp_path: Path, ws: Path) -> None:
+    """Deleting the row brings a withdrawn document back as 现行有效; on bf362b9 `verify` passed."""
+    issue_two(tmp_path, ws)
+    code, lines = invoke(ws, "withdraw", DOC, "--reason", "业务取消")
+    assert code == 0, lines
+    sql(ws, "DELETE FROM withdrawals")
+    assert invoke(ws, "verify") == (1, [f"{DOC} V1.0：审计记录中已废止，台账中却没有废止记录（台账被改动）", FAILED])
+
+
+def test_an_edited_distribution_log_is_found(tmp_path: Path, ws: Path) -> None:
+    """An outstanding copy deleted and another marked returned; on bf362b9 `verify` passed."""
+    issue_two(tmp_path, ws)
+    hand_out_copies(ws)
+    sql(ws, f"DELETE FROM training_copies WHERE serial = '{DOC}-V1.0-T0001'",
+        f"UPDATE training_copies SET closed_as = '已回收', returned_at = '2024-08-11T09:00:00' "
+        f"WHERE serial = '{DOC}-V1.0-T0002'")
+    assert invoke(ws, "verify") == (1, [
+        f"培训副本 {DOC}-V1.0-T0001：审计记录中已发放，台账中却没有记录（台账被改动）",
+        f"培训副本 {DOC}-V1.0-T0002：台账中的领取人或回收情况与审计记录不符（台账被改动）",
+        FAILED,
+    ])
+
+
+def test_verify_passes_after_withdrawal_copies_and_a_rebuild_from_nothing(tmp_path: Path, ws: Path) -> None:
+    """The checks above raise no false alarm on ordinary use, nor after a rebuild without a trail."""
+    issue_two(tmp_path, ws)
+    hand_out_copies(ws)
+    assert invoke(ws, "withdraw", OTHER, "--reason", "业务取消")[0] == 0
+    assert invoke(ws, "verify") == (0, [VERIFIED])
+    ledger_file(ws).unlink()
+    assert invoke(ws, "register", "rebuild")[0] == 0
+    assert invoke(ws, "verify") == (0, [VERIFIED])
