@@ -224,14 +224,23 @@ def _readable(read: Callable[[], T], otherwise: T) -> T:
         return otherwise
 
 
+def _free_name(path: Path, label: str) -> Path:
+    """`<path>.<label>-<stamp>`, never the name of evidence already set aside (two in one second)."""
+    target = path.with_name(f"{path.name}.{label}-{datetime.now():%Y%m%d-%H%M%S}")
+    candidate, n = target, 1
+    while any(Path(f"{candidate}{s}").exists() for s in ("", "-wal", "-shm", ".head")):
+        n += 1
+        candidate = target.with_name(f"{target.name}-{n}")
+    return candidate
+
+
 def _set_aside_head(workspace: Workspace) -> None:
     head = _head_path(workspace)
-    head.rename(head.with_name(f"{head.name}.orphaned-{datetime.now():%Y%m%d-%H%M%S}"))
+    head.rename(_free_name(head, "orphaned"))
 
 
 def _set_aside(path: Path) -> str:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    target = _free_name(path, "damaged")
     for suffix in ("", "-wal", "-shm", ".head"):
         part = Path(f"{path}{suffix}")
         if part.exists():

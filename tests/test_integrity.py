@@ -24,6 +24,7 @@ import pytest
 from click.testing import CliRunner
 from factory import make_workbook, register_values
 
+from officeflow import integrity
 from officeflow.archive import manifest_bytes
 from officeflow.cli import main
 from officeflow.fsutil import sha256_bytes
@@ -456,3 +457,26 @@ def test_verify_passes_after_withdrawal_copies_and_a_rebuild_from_nothing(tmp_pa
     ledger_file(ws).unlink()
     assert invoke(ws, "register", "rebuild")[0] == 0
     assert invoke(ws, "verify") == (0, [VERIFIED])
+
+
+def test_a_second_damaged_ledger_in_the_same_second_does_not_replace_the_first(
+        tmp_path: Path, ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The set-aside name is stamped to the second: a second rebuild then moved over the first file."""
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> Frozen:  # type: ignore[override]
+            return cls(2024, 9, 1, 8, 0, 0)
+
+    monkeypatch.setattr(integrity, "datetime", Frozen)
+    issue_two(tmp_path, ws)
+    first = corrupt_an_index_page(ws, "garbage")
+    assert invoke(ws, "register", "rebuild")[0] == 0
+    salvaged = len(sql(ws, "SELECT id FROM events"))
+    second = corrupt_an_index_page(ws, "garbage")
+    code, lines = invoke(ws, "register", "rebuild")
+    assert code == 0, lines
+    state = ledger_file(ws).parent
+    assert (state / "ledger.sqlite3.damaged-20240901-080000").read_bytes() == first
+    assert (state / "ledger.sqlite3.damaged-20240901-080000-2").read_bytes() == second
+    assert lines[0] == f"注意：台账数据库已损坏，原文件保留为 ledger.sqlite3.damaged-20240901-080000-2；找回审计记录 {salvaged} 条"
