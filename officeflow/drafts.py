@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING
 
 from officeflow.findings import CellRef, Finding, Severity
 
+MISSING_ENTRY = "revision.missing-entry"  # no 修订记录 row for the version being issued
+CONTENT_MISSING = "revision.content-missing"  # the row is there, its 修订内容 is empty
+SCREEN_QUOTE = 24  # quotes in on-screen messages are cut to this many characters; records never are
+
 if TYPE_CHECKING:
     from officeflow.model import ParsedDocument  # model → kinds → rules → here
 
@@ -69,4 +73,15 @@ def revision_row(doc: ParsedDocument, version: str, drafted_content: bool) -> tu
 
 def missing_entry(message: str, where: CellRef | None, suggestion: str,
                   cells: tuple[DraftedCell, ...]) -> RowDraft:
-    return RowDraft(Severity.ERROR, "revision.missing-entry", message, where, suggestion, cells)
+    return RowDraft(Severity.ERROR, MISSING_ENTRY, message, where, suggestion, cells)
+
+
+def with_draft(finding: Finding, doc: ParsedDocument, version: str, record: str, screen: str) -> Finding:
+    """The same finding with officeflow's drafted 修订内容: whole in the suggestion, shortened on screen."""
+    if finding.code == MISSING_ENTRY:
+        return missing_entry(f"{finding.message}系统比对上一版本后建议修订内容：{screen}", finding.where,
+                             record, revision_row(doc, version, drafted_content=True))
+    if finding.code == CONTENT_MISSING:
+        return Finding(finding.severity, finding.code, f"{finding.message}系统比对上一版本后建议：{screen}请确认或修改。",
+                       finding.where, record)
+    return finding

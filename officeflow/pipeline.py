@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from importlib import resources
@@ -23,6 +23,8 @@ from officeflow.archive import (
     plan_paths,
     write_version,
 )
+from officeflow.diff import draft_entry
+from officeflow.drafts import CONTENT_MISSING, MISSING_ENTRY, SCREEN_QUOTE, with_draft
 from officeflow.findings import Finding, has_errors
 from officeflow.fsutil import sha256_bytes
 from officeflow.ledger import Event, Ledger
@@ -93,24 +95,44 @@ def word_template(workspace: Workspace, name: str) -> Path:
 
 
 def check_workbook(data: bytes, workspace: Workspace, ledger: Ledger, today: date) -> Checked:
-    """Read, model and validate: pure but for reading the document's history."""
+    """Read, model, validate and draft, against the document's history in the ledger."""
+    return check_document(data, workspace, lambda doc_id: ledger.history(doc_id), today)
+
+
+def check_document(data: bytes, workspace: Workspace, history_of: Callable[[str], DocumentHistory],
+                   today: date) -> Checked:
+    """read → model → (the archived twin, if any) → validate (pure) → draft revision entries."""
     try:
         raw = read_workbook(data)
     except Unreadable as exc:
         return Checked(None, exc.findings, None)
     parsed = parse_document(raw, raw.epoch)
     doc_id = parsed.value("doc_id")
-    history = ledger.history(doc_id) if doc_id else DocumentHistory("")
-    context = RuleContext(workspace.settings, history, today, sha256_bytes(data),
-                          archived=lambda v: _archived_version(workspace, history, v),
-                          previous=lambda: load_archived(workspace, history.versions[-1])
-                          if history.versions else None)
-    return Checked(parsed, validate(parsed, context), context)
+    history = history_of(doc_id) if doc_id else DocumentHistory("")
+    context = RuleContext(workspace.settings, history, today, sha256_bytes(data))
+    context = replace(context, same_version=_archived_twin(workspace, parsed, context))
+    findings = validate(parsed, context)
+    return Checked(parsed, draft_revision_entries(workspace, parsed, context, findings), context)
 
 
-def _archived_version(workspace: Workspace, history: DocumentHistory, version: str) -> ParsedDocument | None:
-    record = history.version(version)
+def _archived_twin(workspace: Workspace, parsed: ParsedDocument, ctx: RuleContext) -> ParsedDocument | None:
+    """The archived source of the version this workbook claims to be, when that version is archived."""
+    version = resolved_version(parsed, ctx)
+    record = ctx.history.version(version) if version else None
     return load_archived(workspace, record) if record else None
+
+
+def draft_revision_entries(workspace: Workspace, parsed: ParsedDocument, ctx: RuleContext,
+                           findings: list[Finding]) -> list[Finding]:
+    """Findings about a missing 修订内容 get officeflow's draft, compared with the latest archived version."""
+    if not any(f.code in (MISSING_ENTRY, CONTENT_MISSING) for f in findings) or not ctx.history.versions:
+        return findings
+    previous = load_archived(workspace, ctx.history.versions[-1])
+    version = resolved_version(parsed, ctx)
+    if previous is None or previous.kind.key != parsed.kind.key or version is None:
+        return findings
+    record, screen = draft_entry(previous, parsed), draft_entry(previous, parsed, SCREEN_QUOTE)
+    return [with_draft(f, parsed, version, record, screen) for f in findings]
 
 
 def load_archived(workspace: Workspace, record: VersionRecord) -> ParsedDocument | None:

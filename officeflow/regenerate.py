@@ -32,7 +32,7 @@ from officeflow.fsutil import atomic_write_bytes, sha256_bytes, sha256_file
 from officeflow.ledger import Event, Ledger
 from officeflow.lifecycle import states_on
 from officeflow.marks import Marking, marking_for
-from officeflow.pipeline import OutputPlan, check_workbook, plan_outputs
+from officeflow.pipeline import OutputPlan, check_document, plan_outputs
 from officeflow.records import DocumentHistory, Status, VersionRecord
 from officeflow.render import render_docx
 from officeflow.settings import Workspace
@@ -93,16 +93,6 @@ class RegenerateSummary:
          Change.FAILED: self.failed}[item.change].append(item)
 
 
-class _HistoryLedger:
-    """A read-only stand-in for the ledger that answers with a fixed history."""
-
-    def __init__(self, history: DocumentHistory) -> None:
-        self._history = history
-
-    def history(self, doc_id: str) -> DocumentHistory:
-        return self._history
-
-
 def history_as_of(history: DocumentHistory, version: str) -> DocumentHistory:
     """The history a version was issued against: lower versions, their revision entries and its own."""
     key = version_key(version)
@@ -126,7 +116,7 @@ def plan_version(workspace: Workspace, record: VersionRecord, history: DocumentH
     `history` is the history as of that version; `status` is the one to show (today's) and
     `marking` what the copy says of it. `control_mark` overrides the header mark (training copies).
     """
-    checked = check_workbook(source, workspace, _HistoryLedger(history), today)  # type: ignore[arg-type]
+    checked = check_document(source, workspace, lambda _doc_id: history, today)
     if checked.parsed is None or checked.context is None:
         problems = "; ".join(f.message for f in checked.findings[:3])
         raise OfficeflowError(f"归档的源工作簿无法读取 / archived workbook unreadable: {problems}")

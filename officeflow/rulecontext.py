@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -23,19 +22,9 @@ class RuleContext:
     history: DocumentHistory
     today: date
     source_sha256: str = ""
-    # Loads the latest archived version (for drafting a revision entry); only called when needed.
-    previous: Callable[[], ParsedDocument | None] | None = None
-    # Loads the archived source of one version (identity by content); only called when needed.
-    archived: Callable[[str], ParsedDocument | None] | None = None
-
-    def load_archived(self, version: str) -> ParsedDocument | None:
-        """The parsed archived source of `version`; without `archived`, the latest one via `previous`."""
-        if self.archived is not None:
-            return self.archived(version)
-        versions = self.history.versions
-        if self.previous is not None and versions and versions[-1].version == version:
-            return self.previous()
-        return None
+    # The archived source of the version this workbook claims to be, when that version is
+    # archived already (identity by content). Data, loaded by the pipeline before validation.
+    same_version: ParsedDocument | None = None
 
 
 def resolved_version(doc: ParsedDocument, ctx: RuleContext) -> str | None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from officeflow.drafts import missing_entry, next_row_cell, revision_row
+from officeflow.drafts import CONTENT_MISSING, missing_entry, next_row_cell, revision_row
 from officeflow.findings import CellRef, Finding, error, warning
 from officeflow.identity import differing_cells, same_content
 from officeflow.lifecycle import in_force_from
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 SAME_CONTENT = "version.same-content"  # the pipeline turns this finding into a DUPLICATE outcome
 # On screen a drafted change quotes at most this many characters of each value.
-SCREEN_QUOTE = 24
 
 
 def check_version(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
@@ -84,7 +83,7 @@ def _archived_again(doc: ParsedDocument, ctx: RuleContext, version: str, newest:
                     where: CellRef) -> Finding:
     """A typed version already archived: the same content re-saved, or a change under an old number."""
     successors = " 或 ".join(legal_successors(newest))
-    archived = ctx.load_archived(version)
+    archived = ctx.same_version
     if archived is not None and same_content(archived, doc):
         return error(SAME_CONTENT,
                      f"内容与已归档的 {version} 相同（仅文件字节不同，如另存/重新保存），不会重复发布。", where)
@@ -135,35 +134,21 @@ def check_revision_log(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Findin
             own_index = index
     if version is None:
         return
+    # The drafted 修订内容 is added after validation (pipeline.draft_revision_entries).
     if own_index is None:
-        record, screen = _drafted_entry(doc, ctx)
         yield missing_entry(
-            f"修订记录中没有本版本（{version}）的记录：请新增一行，写明修订内容和修订原因。"
-            + (f"系统比对上一版本后建议修订内容：{screen}" if screen else ""),
+            f"修订记录中没有本版本（{version}）的记录：请新增一行，写明修订内容和修订原因。",
             next_row_cell(doc, "revision_log", "content") or doc.source.table("revision_log"),
-            record, revision_row(doc, version, drafted_content=bool(record)))
+            "", revision_row(doc, version, drafted_content=False))
         return
     own = rows[own_index]
     if not own.content:
-        record, screen = _drafted_entry(doc, ctx)
-        yield error("revision.content-missing",
-                    f"请填写 {version} 的修订内容。" + (f"系统比对上一版本后建议：{screen}请确认或修改。" if screen else ""),
-                    doc.source.cell("revision_log", own_index, "content"), suggestion=record)
+        yield error(CONTENT_MISSING, f"请填写 {version} 的修订内容。",
+                    doc.source.cell("revision_log", own_index, "content"))
     if not own.reason:
         yield error("revision.reason-missing",
                     f"请填写 {version} 的修订原因（如“根据2024年财税新规调整票据要求”），保证修订可追溯。",
                     doc.source.cell("revision_log", own_index, "reason"))
-
-
-def _drafted_entry(doc: ParsedDocument, ctx: RuleContext) -> tuple[str, str]:
-    """What changed since the archived version, as a proposed 修订内容: whole values for the
-    record, shortened quotes for the message on screen. ("", "") for a new document."""
-    previous = ctx.previous() if ctx.previous else None
-    if previous is None or previous.kind.key != doc.kind.key:
-        return "", ""
-    from officeflow.diff import draft_entry  # late: diff → render → stamp → rules (a cycle)
-
-    return draft_entry(previous, doc), draft_entry(previous, doc, shorten=SCREEN_QUOTE)
 
 
 def _compare_with_archive(row: Any, archived: RevisionEntry, cell: Any) -> Iterator[Finding]:

@@ -126,11 +126,9 @@ def test_older_version_resaved_is_a_duplicate_not_a_date_error(
     resaved = resave_with_openpyxl(v10, tmp_path / "v10-again.xlsx")
     history = ledger.history(DOC)
 
-    def archived(version: str) -> ParsedDocument | None:
-        record = history.version(version)
-        return load_archived(workspace, record) if record else None
-
-    context = RuleContext(workspace.settings, history, TODAY, archived=archived)
+    record = history.version("V1.0")
+    assert record is not None
+    context = RuleContext(workspace.settings, history, TODAY, same_version=load_archived(workspace, record))
     findings = validate(parsed(resaved), context)
     assert lines(findings) == [("error", "version.same-content", "基本信息!B6", SAME_V10)]
     assert all(f.severity is Severity.ERROR for f in findings)
