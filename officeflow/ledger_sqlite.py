@@ -327,16 +327,29 @@ class SqliteLedger:
 
     @staticmethod
     def _set_stale(db: sqlite3.Connection) -> None:
-        # In the same transaction as the change: a kill before the export leaves the register known stale.
-        db.execute("INSERT OR REPLACE INTO meta VALUES ('register_stale', '1')")
+        # In the same transaction as the change: a kill before the export leaves the register known
+        # stale. A counter, not a flag: an export clears only the changes it has seen.
+        db.execute("INSERT INTO meta VALUES ('register_generation', '1') ON CONFLICT(key) "
+                   "DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+
+    def _meta_int(self, key: str) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def register_generation(self) -> int:
+        """How many changes the ledger has seen that the register must show."""
+        return self._meta_int("register_generation")
 
     def register_stale(self) -> bool:
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'register_stale'").fetchone()
-        return bool(row and row[0] == "1")
+        return self._meta_int("register_exported") < self.register_generation()
 
-    def mark_register_exported(self, events: Iterable[Event]) -> None:
+    def mark_register_exported(self, events: Iterable[Event], generation: int | None = None) -> None:
+        """The register now shows every change up to `generation` (read before the export began)."""
+        seen = self.register_generation() if generation is None else generation
         with self._write() as db:
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('register_stale', '0')")
+            db.execute("INSERT INTO meta VALUES ('register_exported', ?) ON CONFLICT(key) "
+                       "DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                       (str(seen),))
             self._append(db, events)
 
     # ------------------------------------------------------------ audit trail and integrity

@@ -68,12 +68,13 @@ def distribution_sheet(ledger: Ledger, rows: list[RegisterRow]) -> TableSheet:
 def export_register_from_ledger(workspace: Workspace, ledger: Ledger, today: date | None = None) -> int:
     """Rewrite the register spreadsheet from the ledger; the ledger then knows it is fresh."""
     today = today or date.today()
+    generation = ledger.register_generation()  # before reading: a change made meanwhile stays stale
     rows = register_rows(ledger.versions(), today, workspace.settings.review_interval_months,
                          ledger.withdrawals())
     count = export_register(rows, workspace.register_path, today=today,
                             extra_sheets=[distribution_sheet(ledger, rows)])
     ledger.mark_register_exported([Event("exported", file=workspace.settings.register_file,
-                                         detail=f"{count} rows")])
+                                         detail=f"{count} rows")], generation)
     return count
 
 

@@ -360,3 +360,18 @@ def test_verify_passes_on_a_fresh_clone_with_placeholder_files(tmp_path: Path, w
     issue(workspace, ledger, make_workbook(tmp_path), TODAY)
     result = CliRunner().invoke(main, ["-w", str(workspace.root), "verify"])
     assert (result.exit_code, result.output.splitlines()) == (0, ["校验通过 verified"])
+
+
+def test_an_export_clears_only_the_changes_it_has_seen(tmp_path: Path, workspace: Workspace,
+                                                       ledger: SqliteLedger) -> None:
+    """Another process's change made during an export keeps the register stale (issue 16 item 4)."""
+    issue(workspace, ledger, make_workbook(tmp_path), TODAY)
+    assert not ledger.register_stale()
+    seen = ledger.register_generation()
+    other = SqliteLedger(workspace.ledger_path)  # a second process records a change meanwhile
+    other.withdraw([], [])
+    other.close()
+    ledger.mark_register_exported([Event("exported")], seen)
+    assert ledger.register_stale()
+    publish(workspace, ledger, TODAY)
+    assert not ledger.register_stale()
