@@ -10,7 +10,7 @@ from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 
-from officeflow.ledger import chain_hash
+from officeflow.ledger_protocol import chain_hash
 from officeflow.records import TrainingCopy, VersionRecord, Withdrawal
 
 _CLOSURES = {"training-returned": "已回收", "training-lost": "已遗失", "training-destroyed": "已销毁"}

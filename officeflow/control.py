@@ -12,7 +12,7 @@ from datetime import date, datetime
 from officeflow.archive import update_manifest
 from officeflow.diff import describe_changes
 from officeflow.errors import NotFoundError, OfficeflowError
-from officeflow.ledger import Event, Ledger
+from officeflow.ledger_protocol import Event, Ledger
 from officeflow.lifecycle import VersionState, next_review_date, states_on
 from officeflow.pipeline import load_archived
 from officeflow.publish import publish

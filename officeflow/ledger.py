@@ -1,85 +1,18 @@
 """The ledger: the state of documents, versions, revision entries, copies and the audit trail.
 
 It is the source of truth; the register spreadsheet and the reading copies are derived from
-it. The `Ledger` protocol below is the whole state API: the pipeline, the CLI and every
-other module use only these methods, so a second backend can be written against it.
+it. The API is `officeflow.ledger_protocol.Ledger`; this module opens the backend (SQLite).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
 
-from officeflow.records import (
-    DocumentHistory,
-    RevisionEntry,
-    TrainingCopy,
-    VersionRecord,
-    Withdrawal,
-)
+from officeflow.ledger_protocol import Event, Ledger, TrainingCopy, chain_hash
+from officeflow.ledger_sqlite import SqliteLedger
 
-__all__ = ["Event", "Ledger", "TrainingCopy", "chain_hash", "open_ledger"]
-
-
-@dataclass(frozen=True)
-class Event:
-    """One audit-trail entry: received, rejected, issued, superseded, exported…"""
-
-    event: str
-    doc_id: str = ""
-    version: str = ""
-    file: str = ""
-    sha256: str = ""
-    detail: str = ""
-    at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
-
-
-def chain_hash(row: dict[str, Any]) -> str:
-    """The hash sealing one audit row (every column but id and hash, prev_hash included)."""
-    body = {k: v for k, v in row.items() if k not in ("id", "hash")}
-    return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
-
-
-class Ledger(Protocol):
-    # documents and versions
-    def history(self, doc_id: str) -> DocumentHistory: ...
-    def find_source(self, sha256: str) -> VersionRecord | None: ...
-    def versions(self) -> list[VersionRecord]: ...
-    def record_issue(self, record: VersionRecord, entries: Iterable[RevisionEntry],
-                     events: Iterable[Event]) -> None: ...
-    def withdraw(self, withdrawals: Iterable[Withdrawal], events: Iterable[Event]) -> None: ...
-    def withdrawals(self) -> list[Withdrawal]: ...
-    # reading copies: what each archived copy shows now
-    def markings(self) -> dict[tuple[str, str], str]: ...
-    def set_reading_copies(self, updates: Iterable[tuple[str, str, str, str]],
-                           events: Iterable[Event]) -> None: ...
-    def adopt_issued_records(self, updates: Iterable[tuple[str, str, str, str]],
-                             events: Iterable[Event]) -> None: ...
-    # training copies
-    def next_training_sequence(self, doc_id: str, version: str) -> int: ...
-    def record_training_copies(self, copies: Iterable[TrainingCopy], events: Iterable[Event]) -> None: ...
-    def training_copies(self, doc_id: str | None = None) -> list[TrainingCopy]: ...
-    def close_training_copies(self, serials: Iterable[str], closed_as: str, at: datetime,
-                              events: Iterable[Event]) -> list[str]: ...
-    # the register export
-    def register_generation(self) -> int: ...
-    def register_stale(self) -> bool: ...
-    def mark_register_exported(self, events: Iterable[Event], generation: int | None = None) -> None: ...
-    # the audit trail and integrity
-    def add_events(self, events: Iterable[Event]) -> None: ...
-    def events(self, doc_id: str | None = None) -> list[dict[str, str]]: ...
-    def chain_head(self) -> tuple[int, str]: ...
-    def integrity_problems(self) -> list[str]: ...
-    def restore_events(self, rows: Iterable[dict[str, str]]) -> None: ...
-    def rebuild(self, records: Iterable[VersionRecord], entries: Iterable[tuple[str, RevisionEntry]],
-                withdrawals: Iterable[Withdrawal], copies: Iterable[TrainingCopy],
-                events: Iterable[Event], markings: dict[tuple[str, str], str] | None = None) -> None: ...
-    def close(self) -> None: ...
+__all__ = ["Event", "Ledger", "SqliteLedger", "TrainingCopy", "chain_hash", "open_ledger"]
 
 
 def open_ledger(path: Path) -> SqliteLedger:
@@ -98,9 +31,3 @@ def record_training_copies(ledger: Ledger, copies: Iterable[TrainingCopy], event
 
 def training_copies(ledger: Ledger, doc_id: str | None = None) -> list[TrainingCopy]:
     return ledger.training_copies(doc_id)
-
-
-# The default backend, importable from here as before (placed last: it imports Event from above).
-from officeflow.ledger_sqlite import SqliteLedger  # noqa: E402
-
-__all__ += ["SqliteLedger"]

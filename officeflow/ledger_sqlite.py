@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from officeflow.fsutil import atomic_write_bytes
-from officeflow.ledger import Event, chain_hash
+from officeflow.ledger_protocol import Event, chain_hash
 from officeflow.records import (
     DocumentHistory,
     RevisionEntry,

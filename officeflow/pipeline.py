@@ -27,7 +27,7 @@ from officeflow.diff import draft_entry
 from officeflow.drafts import CONTENT_MISSING, MISSING_ENTRY, SCREEN_QUOTE, with_draft
 from officeflow.findings import Finding, has_errors
 from officeflow.fsutil import sha256_bytes
-from officeflow.ledger import Event, Ledger
+from officeflow.ledger_protocol import Event, Ledger
 from officeflow.lifecycle import VersionState
 from officeflow.marks import Marking, marking_for
 from officeflow.model import ParsedDocument, parse_document

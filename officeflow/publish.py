@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import date
 
 from officeflow.kinds import KINDS
-from officeflow.ledger import Event, Ledger
+from officeflow.ledger_protocol import Event, Ledger
 from officeflow.lifecycle import next_review_date, states_on
 from officeflow.records import Status, VersionRecord, Withdrawal
 from officeflow.regenerate import refresh_markings

@@ -29,7 +29,7 @@ from officeflow.archive import RECORDS_FOLDER, inside, update_manifest
 from officeflow.errors import NotFoundError, OfficeflowError, TemplateError
 from officeflow.fastrender import prepared_template
 from officeflow.fsutil import atomic_write_bytes, sha256_bytes, sha256_file
-from officeflow.ledger import Event, Ledger
+from officeflow.ledger_protocol import Event, Ledger
 from officeflow.lifecycle import states_on
 from officeflow.marks import Marking, marking_for
 from officeflow.pipeline import OutputPlan, check_document, plan_outputs

@@ -1,0 +1,81 @@
+"""The `Ledger` protocol, the audit `Event` and the one place the audit hash is computed.
+
+The protocol is the whole state API: the pipeline, the CLI and every other module use only
+these methods, so a second backend (in-memory, PostgreSQL) can be written against it alone.
+Backends import this module; `officeflow.ledger` picks one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from officeflow.records import (
+    DocumentHistory,
+    RevisionEntry,
+    TrainingCopy,
+    VersionRecord,
+    Withdrawal,
+)
+
+__all__ = ["Event", "Ledger", "TrainingCopy", "chain_hash"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One audit-trail entry: received, rejected, issued, superseded, exported…"""
+
+    event: str
+    doc_id: str = ""
+    version: str = ""
+    file: str = ""
+    sha256: str = ""
+    detail: str = ""
+    at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+
+
+def chain_hash(row: dict[str, Any]) -> str:
+    """The hash sealing one audit row (every column but id and hash, prev_hash included)."""
+    body = {k: v for k, v in row.items() if k not in ("id", "hash")}
+    return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+class Ledger(Protocol):
+    # documents and versions
+    def history(self, doc_id: str) -> DocumentHistory: ...
+    def find_source(self, sha256: str) -> VersionRecord | None: ...
+    def versions(self) -> list[VersionRecord]: ...
+    def record_issue(self, record: VersionRecord, entries: Iterable[RevisionEntry],
+                     events: Iterable[Event]) -> None: ...
+    def withdraw(self, withdrawals: Iterable[Withdrawal], events: Iterable[Event]) -> None: ...
+    def withdrawals(self) -> list[Withdrawal]: ...
+    # reading copies: what each archived copy shows now
+    def markings(self) -> dict[tuple[str, str], str]: ...
+    def set_reading_copies(self, updates: Iterable[tuple[str, str, str, str]],
+                           events: Iterable[Event]) -> None: ...
+    def adopt_issued_records(self, updates: Iterable[tuple[str, str, str, str]],
+                             events: Iterable[Event]) -> None: ...
+    # training copies
+    def next_training_sequence(self, doc_id: str, version: str) -> int: ...
+    def record_training_copies(self, copies: Iterable[TrainingCopy], events: Iterable[Event]) -> None: ...
+    def training_copies(self, doc_id: str | None = None) -> list[TrainingCopy]: ...
+    def close_training_copies(self, serials: Iterable[str], closed_as: str, at: datetime,
+                              events: Iterable[Event]) -> list[str]: ...
+    # the register export
+    def register_generation(self) -> int: ...
+    def register_stale(self) -> bool: ...
+    def mark_register_exported(self, events: Iterable[Event], generation: int | None = None) -> None: ...
+    # the audit trail and integrity
+    def add_events(self, events: Iterable[Event]) -> None: ...
+    def events(self, doc_id: str | None = None) -> list[dict[str, str]]: ...
+    def chain_head(self) -> tuple[int, str]: ...
+    def integrity_problems(self) -> list[str]: ...
+    def restore_events(self, rows: Iterable[dict[str, str]]) -> None: ...
+    def rebuild(self, records: Iterable[VersionRecord], entries: Iterable[tuple[str, RevisionEntry]],
+                withdrawals: Iterable[Withdrawal], copies: Iterable[TrainingCopy],
+                events: Iterable[Event], markings: dict[tuple[str, str], str] | None = None) -> None: ...
+    def close(self) -> None: ...
