@@ -1,7 +1,9 @@
 """The field catalog: how a document kind is described as data.
 
 A kind's catalog drives the reader (which labels to look for), the pydantic
-model, the blank Excel template and the Word context, so these cannot drift.
+model, the blank Excel template, the Word template and the Word context, so
+these cannot drift. What the shared rules need of every kind is checked when a
+kind is registered (officeflow.kinds.contract).
 """
 
 from __future__ import annotations
@@ -44,11 +46,25 @@ class Field:
     hint: str = ""  # input hint shown in the template (Chinese)
     example: str = ""  # example value shown in the template's 填写说明
     width: int = 16  # column width in the template, in Excel characters
+    word_width: float | None = None  # column width in the Word table, cm; None shares what is left
+    word_center: bool = False  # centre the column's values in the Word table (numbers, names)
 
     @property
     def display_label(self) -> str:
         """`流程编号 Process ID`: Chinese first, English alias after."""
         return f"{self.label} {self.alias}" if self.alias else self.label
+
+
+@dataclass(frozen=True)
+class WordTable:
+    """How a table appears in the Word template (officeflow.word_templates)."""
+
+    title: str = ""  # section heading (no number); default the table's title, else its sheet
+    source: str = ""  # the Word context list the table loops over; default the table key
+    index: str = ""  # header of a leading column numbering the rows (序号), if any
+    note: str = ""  # a field key printed as `label：value` under the table (总流程周期)
+    legend: str = ""  # a line of text under the table (the meaning of R, A, C, I)
+    lookup: tuple[str, str] = ()  # (table, column): that table's value for the row's `number`
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,15 @@ class Table:
     min_rows: int = 0
     title: str = ""  # a title row above the header (two tables on one sheet)
     extra_columns: Field | None = None  # columns beyond `columns` are data (RACI roles)
+    word: WordTable = WordTable()
+
+    @property
+    def word_title(self) -> str:
+        return self.word.title or self.title or self.sheet
+
+    @property
+    def word_source(self) -> str:
+        return self.word.source or self.key
 
     def column(self, key: str) -> Field:
         for col in self.columns:
@@ -91,6 +116,12 @@ class KindSpec:
     measurable_columns: tuple[str, ...] = ()  # step columns that should hold a measurable target
     info_sheet: str = "基本信息"
     info_sheet_alias: str = "Basic information"
+    # The Word template's layout, by field and table keys (labels come from the catalog):
+    # rows of one or two fields for 一、基本信息 (empty: kinds.common.BASIC_INFO_ROWS), then
+    # the numbered sections, text fields and tables in order (empty: the text fields not in
+    # 基本信息, then every table).
+    word_info_rows: tuple[tuple[str, ...], ...] = ()
+    word_sections: tuple[str, ...] = ()
 
     def field(self, key: str) -> Field:
         for f in self.fields:

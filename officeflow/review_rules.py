@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING, Any
 from officeflow.findings import Finding, Severity, error, warning
 from officeflow.rulecontext import RuleContext
 from officeflow.text import normalise_label
+from officeflow.vocabulary import PASSED as PASSED  # re-exported
 
 if TYPE_CHECKING:
     from officeflow.model import ParsedDocument
-
-PASSED = "通过"
 
 
 def _round_key(item: tuple[int, Any]) -> tuple[date, int]:

@@ -10,11 +10,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from officeflow.errors import ConfigError
+from officeflow.vocabulary import REVIEW_LEVELS, VAGUE_WORDS
 
 CONFIG_FILE = "officeflow.toml"
 STATE_DIR = ".officeflow"
-
-DEFAULT_VAGUE_WORDS = ["原则上", "尽量", "尽快", "及时", "适当", "视情况", "一般情况下"]
 
 
 class Settings(BaseModel):
@@ -29,11 +28,11 @@ class Settings(BaseModel):
     )
     doc_id_example: str = Field(default="CRM-CS-2024-005", description="Shown in messages.")
     review_levels: list[str] = Field(
-        default=["初审", "复审", "终审"],
+        default=list(REVIEW_LEVELS),
         description="Review levels that must all be present and 通过 for a release.",
     )
     review_interval_months: int = Field(default=6, ge=1, description="Next 复审 = effective + N months.")
-    vague_words: list[str] = Field(default=DEFAULT_VAGUE_WORDS, description="Words to warn about.")
+    vague_words: list[str] = Field(default=list(VAGUE_WORDS), description="Words to warn about.")
     workday_hours: float = Field(default=8.0, gt=0, description="Hours in one 工作日 for durations.")
     register_file: str = Field(default="流程文件总台账.xlsx", description="Register name in outbox/.")
     returned_folder: str = Field(default="退回", description="Folder in inbox/ for returned workbooks.")
@@ -72,6 +71,16 @@ class Settings(BaseModel):
         default=".processing",
         description="Folder in inbox/ where claimed files wait while they are processed.",
     )
+
+    @field_validator("review_levels")
+    @classmethod
+    def _levels_a_workbook_can_hold(cls, value: list[str]) -> list[str]:
+        # The 审核级别 dropdown of every kind offers REVIEW_LEVELS only: another level could
+        # never be filled in, and every workbook would fail review.missing.
+        for level in value:
+            if level not in REVIEW_LEVELS:
+                raise ValueError(f"审核级别“{level}”不在审核记录的可选值（{'、'.join(REVIEW_LEVELS)}）中")
+        return value
 
     @field_validator("processing_folder")
     @classmethod

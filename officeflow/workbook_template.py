@@ -27,6 +27,7 @@ from openpyxl.xml.functions import tostring
 
 from officeflow.catalog import Field, FieldType, KindSpec, Table
 from officeflow.fsutil import atomic_write_with
+from officeflow.vocabulary import REVIEW_LEVEL_NOTES, VAGUE_WORDS, Status
 
 GUIDE_SHEET = "填写说明"
 INFO_HEADERS = ("字段 Field", "填写内容 Value", "填写说明 Hint")
@@ -38,12 +39,6 @@ EXTRA_HEADER_HINT = "在表头空白单元格填写角色名称，每列一个�
 LIST_SEPARATOR = "、"
 WRAP_WIDTH = 24  # columns at least this wide hold long text: wrap it
 MAX_WIDTH = 60
-VAGUE_WORDS = ("原则上", "尽量", "尽快", "及时", "适当", "视情况", "一般情况下")
-REVIEW_LEVEL_NOTES = {
-    "初审": "流程编写部门自审",
-    "复审": "相关部门联审",
-    "终审": "管理层或质量部门终审",
-}
 
 # Fixed timestamps: openpyxl stamps "now" into docProps/core.xml and zipfile stamps
 # every member, which would make each generated file different.
@@ -389,7 +384,7 @@ def _rules_text(kind: KindSpec) -> list[tuple[str, str]]:
         items.append((keys["version"].label,
                       "首次发布为 V1.0；此后每次修订递增：小幅修订为下一个次版本（如 V1.1），"
                       "重大修订为下一个主版本（如 V2.0），不得跳号或回退；留空则由系统自动分配。"
-                      "遵循“一流程一版本”，新版本生效后旧版本标注为“已失效”。"))
+                      f"遵循“一流程一版本”，新版本生效后旧版本标注为“{Status.SUPERSEDED}”。"))
     steps = tables.get(kind.step_table)
     if steps is not None and any(c.key == "number" for c in steps.columns):
         items.append((steps.column("number").label,

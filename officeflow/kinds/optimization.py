@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from officeflow import rules
-from officeflow.catalog import Field, FieldType, KindSpec, Table
+from officeflow.catalog import Field, FieldType, KindSpec, Table, WordTable
 from officeflow.durations import describe_minutes, parse_duration
 from officeflow.findings import Finding, error, warning
-from officeflow.kinds.common import BASIC_FIELDS, CLOSING_TABLES
+from officeflow.kinds.common import BASIC_FIELDS, BASIC_INFO_ROWS, CLOSING_TABLES
 from officeflow.rules import RuleContext
 from officeflow.text import normalise_label
 
@@ -36,37 +36,45 @@ STEPS = Table(
     columns=(
         Field("number", "步骤编号", "Step", FieldType.CODE, required=True,
               hint="1、2… 或 1.1、1.2、2.1…，不跳号、不重复；「责任矩阵」按此编号对应",
-              example="1", width=10),
-        Field("name", "步骤名称", "Step name", required=True, example="客户投诉接收", width=22),
+              example="1", width=10, word_width=1.5, word_center=True),
+        Field("name", "步骤名称", "Step name", required=True, example="客户投诉接收", width=22,
+              word_width=3.0),
         Field("role", "责任岗位", "Role", required=True,
-              hint="每个步骤唯一对应一个责任岗位；须列在 适用角色 中", example="客服专员", width=14),
+              hint="每个步骤唯一对应一个责任岗位；须列在 适用角色 中", example="客服专员", width=14,
+              word_width=2.0, word_center=True),
         Field("inputs", "输入", "Input", example="客户投诉信息", width=24),
         Field("outputs", "输出", "Output", example="《投诉登记表》", width=24),
         Field("duration", "耗时", "Duration", hint="每个环节的最大耗时，如 ≤15分钟、≤4小时",
-              example="≤15分钟", width=12),
+              example="≤15分钟", width=12, word_width=1.8, word_center=True),
     ),
     min_rows=1,
+    word=WordTable(title="关键步骤", note="cycle_time"),
 )
 
 RACI = Table(
     "raci", "责任矩阵", "RACI matrix",
     columns=(
         Field("number", "步骤编号", "Step", FieldType.CODE, required=True,
-              hint="与「流程步骤」的步骤编号一一对应", example="1", width=10),
+              hint="与「流程步骤」的步骤编号一一对应", example="1", width=10,
+              word_width=1.0, word_center=True),
     ),
     extra_columns=Field(
         "role", "角色 (RACI)", "Role", FieldType.ENUM, choices=RACI_CHOICES,
         hint="表头写角色名称（须列在 适用角色 中），单元格填 R 负责、A 批准、C 咨询、I 知会，"
              "可组合如 R/A；每个步骤有且只有一个 A，至少一个 R",
-        example="R", width=10,
+        example="R", width=10, word_center=True,
     ),
     min_rows=1,
+    # In Word: 步骤编号 and the step's 步骤名称 (1 : 3), then one column per role.
+    word=WordTable(title="责任矩阵（RACI）", lookup=("steps", "name"),
+                   legend="R 负责执行　A 批准/最终负责　C 咨询　I 知会"),
 )
 
 RISKS = Table(
     "risks", "风险与优化", "Risks and improvements", title="关键风险点",
     columns=(
-        Field("number", "序号", "No.", FieldType.CODE, required=True, example="1", width=8),
+        Field("number", "序号", "No.", FieldType.CODE, required=True, example="1", width=8,
+              word_width=1.4, word_center=True),
         Field("risk", "风险描述", "Risk", required=True,
               hint="具体写明风险及其后果，如“客户信息不全导致处理延误”而非“信息问题”",
               example="客户信息不全导致处理延误", width=36),
@@ -78,7 +86,8 @@ RISKS = Table(
 PROPOSALS = Table(
     "proposals", "风险与优化", "Risks and improvements", title="优化建议",
     columns=(
-        Field("number", "序号", "No.", FieldType.CODE, required=True, example="1", width=8),
+        Field("number", "序号", "No.", FieldType.CODE, required=True, example="1", width=8,
+              word_width=1.4, word_center=True),
         Field("proposal", "建议内容", "Proposal", required=True,
               example="在官网开通投诉自助提交入口", width=36),
         Field("effect", "预期效果", "Expected effect", hint="需量化，如 预计缩短步骤1耗时50%",
@@ -210,4 +219,6 @@ OPTIMIZATION = KindSpec(
     ),
     role_columns=("role",),
     duration_columns=("duration",),
+    word_info_rows=(*BASIC_INFO_ROWS[:4], ("collaborating", "supporting"), *BASIC_INFO_ROWS[4:],
+                    ("cycle_time",)),
 )

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from officeflow import rules
-from officeflow.catalog import Field, FieldType, KindSpec, Table
+from officeflow.catalog import Field, FieldType, KindSpec, Table, WordTable
 from officeflow.findings import Finding, error, warning
 from officeflow.kinds.common import BASIC_FIELDS, CLOSING_TABLES
 from officeflow.rules import RuleContext, vague_word
@@ -25,20 +25,22 @@ STANDARDS = Table(
     "standards", "服务标准", "Service standards",
     columns=(
         Field("code", "标准编号", "Standard ID", FieldType.CODE, required=True,
-              hint="大写字母前缀-三位序号，如 CS-001、QL-001；不得重复", example="CS-001", width=12),
-        Field("item", "服务项目", "Service item", required=True, example="售前咨询响应", width=18),
+              hint="大写字母前缀-三位序号，如 CS-001、QL-001；不得重复", example="CS-001", width=12,
+              word_width=1.6, word_center=True),
+        Field("item", "服务项目", "Service item", required=True, example="售前咨询响应", width=18,
+              word_width=2.1),
         Field("category", "标准类别", "Category", FieldType.ENUM, required=True,
               choices=STANDARD_CATEGORIES,
               hint="基础标准（术语、礼仪）、过程标准（操作规范）、结果标准（质量指标）",
-              example="过程标准", width=12),
+              example="过程标准", width=12, word_width=1.6, word_center=True),
         Field("requirement", "具体要求", "Requirement", required=True,
               hint="清晰、可执行，避免“尽快”“及时”等模糊表述",
               example="客户通过电话、在线渠道咨询时，10秒内接听，30秒内响应", width=40),
         Field("department", "责任部门", "Department", hint="须列在 适用部门 中",
-              example="客服部", width=12),
+              example="客服部", width=12, word_width=1.6, word_center=True),
         Field("target", "达标指标", "Target", hint="可量化、可考核，如 响应率≥98%",
-              example="响应率≥98%", width=18),
-        Field("note", "备注", "Note", example="7×24小时", width=16),
+              example="响应率≥98%", width=18, word_width=2.2),
+        Field("note", "备注", "Note", example="7×24小时", width=16, word_width=1.8),
     ),
     min_rows=1,
 )
@@ -47,19 +49,22 @@ PROCEDURE = Table(
     "procedure", "操作流程", "Procedure",
     columns=(
         Field("number", "步骤编号", "Step", FieldType.CODE, required=True,
-              hint="1、2… 或 1.1、1.2、2.1…，不跳号、不重复", example="1", width=10),
-        Field("stage", "流程阶段", "Stage", example="接收投诉", width=12),
-        Field("action", "操作步骤", "Action", required=True, example="记录投诉信息", width=18),
+              hint="1、2… 或 1.1、1.2、2.1…，不跳号、不重复", example="1", width=10,
+              word_width=1.2, word_center=True),
+        Field("stage", "流程阶段", "Stage", example="接收投诉", width=12, word_width=1.7,
+              word_center=True),
+        Field("action", "操作步骤", "Action", required=True, example="记录投诉信息", width=18,
+              word_width=2.0),
         Field("key_points", "操作要点", "Key points",
               example="详细记录客户姓名、联系方式、投诉内容、订单号，同步录入CRM系统", width=40),
         Field("role", "责任岗位", "Role", required=True, hint="须列在 适用角色 中",
-              example="客服专员", width=12),
-        Field("outputs", "输出成果", "Output", example="《投诉记录表》", width=20),
+              example="客服专员", width=12, word_width=1.6, word_center=True),
+        Field("outputs", "输出成果", "Output", example="《投诉记录表》", width=20, word_width=2.1),
         Field("duration", "时限要求", "Time limit", hint="如 即时、30分钟内、2个工作日内",
-              example="即时", width=14),
+              example="即时", width=14, word_width=1.6, word_center=True),
         Field("standards", "关联标准", "Linked standards", FieldType.LIST,
               hint="「服务标准」中的标准编号，多个用顿号分隔，如 CS-001、CS-003",
-              example="CS-003", width=16),
+              example="CS-003", width=16, word_width=1.6, word_center=True),
     ),
     min_rows=1,
 )
@@ -68,20 +73,27 @@ INSPECTIONS = Table(
     "inspections", "检查记录", "Inspection records",
     columns=(
         Field("date", "检查日期", "Date", FieldType.DATE, required=True, example="2023-10-10",
-              width=12),
-        Field("item", "检查项目", "Item", required=True, example="售前咨询响应", width=16),
-        Field("criterion", "检查标准", "Criterion", example="30秒内响应率≥98%", width=20),
+              width=12, word_width=2.0, word_center=True),
+        Field("item", "检查项目", "Item", required=True, example="售前咨询响应", width=16,
+              word_width=1.7),
+        Field("criterion", "检查标准", "Criterion", example="30秒内响应率≥98%", width=20,
+              word_width=1.9),
         Field("result", "检查结果", "Result", FieldType.ENUM, required=True,
-              choices=INSPECTION_RESULTS, example="不达标", width=10),
+              choices=INSPECTION_RESULTS, example="不达标", width=10, word_width=1.3,
+              word_center=True),
         Field("problem", "问题描述", "Problem", example="10:00-11:00响应率仅85%", width=24),
-        Field("department", "责任部门", "Department", example="客服部", width=12),
+        Field("department", "责任部门", "Department", example="客服部", width=12,
+              word_width=1.4, word_center=True),
         Field("corrective_action", "整改措施", "Corrective action",
-              hint="检查结果为“不达标”时必填", example="增加高峰期客服人员配置", width=24),
+              hint="检查结果为“不达标”时必填", example="增加高峰期客服人员配置", width=24,
+              word_width=2.0),
         Field("deadline", "整改时限", "Deadline", hint="日期（YYYY-MM-DD）或时限",
-              example="2023-10-15", width=12),
-        Field("verification", "验证结果", "Verification", example="达标", width=12),
+              example="2023-10-15", width=12, word_width=2.0, word_center=True),
+        Field("verification", "验证结果", "Verification", example="达标", width=12,
+              word_width=1.4, word_center=True),
     ),
     required=False,
+    word=WordTable(title="服务质量监督检查记录"),
 )
 
 
