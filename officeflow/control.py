@@ -9,11 +9,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from officeflow.archive import update_manifest
+from officeflow.archive import inside
 from officeflow.diff import describe_changes
 from officeflow.errors import NotFoundError, OfficeflowError
 from officeflow.ledger_protocol import Event, Ledger
 from officeflow.lifecycle import VersionState, next_review_date, states_on
+from officeflow.manifest import Manifest
 from officeflow.pipeline import load_archived
 from officeflow.publish import publish
 from officeflow.records import CopyClosure, Status, TrainingCopy, VersionRecord, Withdrawal
@@ -75,8 +76,8 @@ def withdraw(workspace: Workspace, ledger: Ledger, doc_id: str, reason: str,
     if not records:
         return []
     for record in records:
-        update_manifest(workspace.outbox, record.manifest_path,
-                        {"withdrawn": {"on": today.isoformat(), "reason": reason, "actor": actor}})
+        Manifest.change(inside(workspace.outbox, record.manifest_path),
+                        withdrawn={"on": today.isoformat(), "reason": reason, "actor": actor})
     ledger.withdraw(
         [Withdrawal(doc_id, v.version, today, reason, actor) for v in records],
         [Event("withdrawn" if version is None else "revoked", doc_id, v.version, v.document_path,

@@ -4,29 +4,22 @@ What seals what:
 - each audit event seals the one before it (hash chain); the head (last id and hash) is
   also written to a file beside the ledger, so deleting the last events shows;
 - the `issued` event of a version carries the as-issued document's SHA-256 and the hash
-  of its manifest's as-issued part (`archive.manifest_seal`);
+  of its manifest's as-issued part (`Manifest.seal`);
 - every rewrite of a reading copy is an event carrying its new SHA-256.
 So a forged file plus an edited ledger row, or an edited manifest, disagrees with the chain.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from officeflow.archive import (
-    MANIFEST_SUFFIX,
-    RECORDS_FOLDER,
-    inside,
-    manifest_seal,
-    read_manifests,
-)
+from officeflow.archive import RECORDS_FOLDER, inside
 from officeflow.chain import (
     check_chain,
     copies_from_events,
@@ -38,6 +31,7 @@ from officeflow.chain import (
 )
 from officeflow.fsutil import sha256_file
 from officeflow.ledger import Event, Ledger, chain_hash, open_ledger
+from officeflow.manifest import Manifest
 from officeflow.publish import publish
 from officeflow.records import RevisionEntry, VersionRecord, Withdrawal
 from officeflow.settings import Workspace
@@ -132,19 +126,12 @@ def _check_against_chain(record: VersionRecord, issued: dict[str, str] | None, c
     if copy_sha is not None and copy_sha != record.document_sha256:
         problems.append(f"{name}：台账中的阅读副本哈希与审计记录不符（台账被改动）")
     seal = seal_of(issued)
-    manifest = _load_json(manifest_path)
-    if seal and manifest is not None and manifest_seal(manifest) != seal:
+    manifest = Manifest.read(manifest_path)
+    if seal and manifest is not None and manifest.seal() != seal:
         problems.append(f"{name}：清单 {manifest_path.name} 与发布时的内容不符（清单被改动）")
     elif seal and manifest is not None:  # the manifest is as issued: the ledger row must say the same
-        problems += row_vs_manifest(record, _record_from(manifest))
+        problems += row_vs_manifest(record, manifest.record())
     return problems
-
-
-def _load_json(path: Path) -> dict[str, Any] | None:
-    try:
-        return dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        return None
 
 
 # Placeholders and desktop metadata are nobody's document; everything else unexpected is reported.
@@ -293,8 +280,8 @@ def _rebuild_into(workspace: Workspace, ledger: Ledger, events: list[dict[str, s
     entries: list[tuple[str, RevisionEntry]] = []
     withdrawals: list[Withdrawal] = []
     markings: dict[tuple[str, str], str] = {}
-    for manifest in read_manifests(workspace.outbox):
-        key = doc_id, version = manifest["doc_id"], manifest["version"]
+    for manifest in Manifest.read_all(workspace.outbox):
+        key = doc_id, version = manifest.doc_id, manifest.version
         event = issued.get(key)
         refused = _refused(manifest, event, complete and bool(events))
         if refused:
@@ -308,30 +295,25 @@ def _rebuild_into(workspace: Workspace, ledger: Ledger, events: list[dict[str, s
             else:
                 report.untrusted.append(f"{doc_id} {version}：{refused}；此版本未列入台账")
             continue
-        record = _record_from(manifest)
+        record = manifest.record()
         records.append(record)
         if event is None:  # no (whole) audit trail: seal what the archive says now, and say so
             if events:
                 report.notes.append(f"{doc_id} {version}：找回的审计记录中没有它的发布事件，已按清单恢复")
             restored.append(Event("restored", doc_id, version, record.document_path,
                                   record.issued_sha256 or record.document_sha256,
-                                  f"from manifest manifest:{manifest_seal(manifest)}"))
+                                  f"from manifest manifest:{manifest.seal()}"))
             if record.document_sha256 != (record.issued_sha256 or record.document_sha256):
                 restored.append(Event("remarked", doc_id, version, record.document_path,
                                       record.document_sha256, "reading copy from manifest"))
-        markings[key] = str(manifest.get("marking", ""))
-        for entry in manifest.get("revision_history", []):
-            entries.append((doc_id, RevisionEntry(
-                entry["version"], date.fromisoformat(entry["date"]) if entry.get("date") else None,
-                entry.get("content", ""), entry.get("reason", ""), entry.get("author", ""),
-                entry.get("reviewer", ""))))
-        if "withdrawn" in manifest:
-            w = manifest["withdrawn"]
-            withdrawals.append(Withdrawal(doc_id, version, date.fromisoformat(w["on"]), w["reason"],
-                                          w.get("actor", "")))
+        markings[key] = manifest.marking
+        entries += [(doc_id, entry) for entry in manifest.revision_entries()]
+        withdrawal = manifest.withdrawal()
+        if withdrawal is not None:
+            withdrawals.append(withdrawal)
             if event is None:  # sealed like the version itself
                 restored.append(Event("withdrawn", doc_id, version, record.document_path,
-                                      record.document_sha256, w["reason"]))
+                                      record.document_sha256, withdrawal.reason))
     lost = ""
     if not events:
         before = f"（台账文件已不在，原有审计记录 {report.lost_events} 条）" if report.lost_events else ""
@@ -347,31 +329,13 @@ def _rebuild_into(workspace: Workspace, ledger: Ledger, events: list[dict[str, s
                    markings)
 
 
-def _refused(manifest: dict[str, Any], event: dict[str, str] | None, whole_chain: bool) -> str:
+def _refused(manifest: Manifest, event: dict[str, str] | None, whole_chain: bool) -> str:
     """Why a manifest cannot be trusted ('' when it agrees with the chain, or the chain cannot say)."""
     if event is None:
         return "审计记录中没有它的发布事件（清单来历不明）" if whole_chain else ""
     seal = seal_of(event)
-    if seal and manifest_seal(manifest) != seal:
+    if seal and manifest.seal() != seal:
         return "清单内容与发布时不符（被改动）"
-    if manifest.get("issued_sha256") and manifest["issued_sha256"] != event["sha256"]:
+    if manifest.issued_sha256 and manifest.issued_sha256 != event["sha256"]:
         return "清单中的发布文件哈希与审计记录不符"
     return ""
-
-
-def _record_from(manifest: dict[str, Any]) -> VersionRecord:
-    files = manifest["files"]
-    folder = Path(files["document"]).parent.as_posix()
-    issued = str(files.get("issued", ""))
-    return VersionRecord(
-        doc_id=manifest["doc_id"], version=manifest["version"], kind=manifest["kind"], name=manifest["name"],
-        effective_date=date.fromisoformat(manifest["effective_date"]),
-        category=manifest["category"], department=manifest["department"], owner=manifest["owner"],
-        approver=manifest["approver"], document_path=files["document"], source_path=files["source"],
-        manifest_path=f"{folder}/{Path(files['document']).stem}{MANIFEST_SUFFIX}",
-        source_sha256=manifest["source_sha256"], document_sha256=manifest["document_sha256"],
-        received_at=datetime.fromisoformat(manifest["received_at"]),
-        kind_label=manifest.get("kind_label", ""),
-        issued_path=issued.removeprefix(f"{RECORDS_FOLDER}/"),
-        issued_sha256=str(manifest.get("issued_sha256", "")),
-    )

@@ -15,11 +15,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from officeflow import __version__
 from officeflow.archive import (
     RECORDS_FOLDER,
     ArchivePaths,
-    manifest_seal,
     plan_paths,
     write_version,
 )
@@ -29,6 +27,7 @@ from officeflow.findings import Finding, has_errors
 from officeflow.fsutil import sha256_bytes
 from officeflow.ledger_protocol import Event, Ledger
 from officeflow.lifecycle import VersionState
+from officeflow.manifest import Manifest
 from officeflow.marks import Marking, marking_for
 from officeflow.model import ParsedDocument, parse_document
 from officeflow.reader import Unreadable, read_workbook
@@ -73,7 +72,7 @@ class OutputPlan:
     paths: ArchivePaths
     record: VersionRecord
     entries: tuple[RevisionEntry, ...]  # revision entries the ledger does not know yet
-    manifest: dict[str, Any]
+    manifest: Manifest  # without the document hashes, known once rendered
     marking: str  # Marking.key of what the rendered copy shows
 
 
@@ -171,22 +170,9 @@ def plan_outputs(parsed: ParsedDocument, stamp: Stamp, ctx: RuleContext, workspa
         received_at=received_at, issued_path=paths.issued,
     )
     entries = tuple(e for e in stamp.revision_history if e.version not in ctx.history.revision_entries)
-    manifest = {
-        "officeflow": __version__,
-        "doc_id": record.doc_id, "version": record.version, "kind": record.kind,
-        "kind_label": record.kind_label, "name": record.name,
-        "effective_date": record.effective_date.isoformat(), "category": record.category,
-        "department": record.department, "owner": record.owner, "approver": record.approver,
-        "status_at_issue": stamp.status.value, "supersedes": stamp.supersedes,
-        "next_review_date": stamp.next_review_date.isoformat(),
-        "original_file": source_name, "received_at": received_at.isoformat(timespec="seconds"),
-        "files": {"document": paths.document, "source": paths.source,
-                  "issued": f"{RECORDS_FOLDER}/{paths.issued}"},
-        "source_sha256": ctx.source_sha256,
-        "revision_history": [
-            {**vars(e), "date": e.date.isoformat() if e.date else None} for e in stamp.revision_history
-        ],
-    }
+    manifest = Manifest.build(record, status_at_issue=stamp.status.value, supersedes=stamp.supersedes,
+                              next_review=stamp.next_review_date, original_file=source_name,
+                              history=stamp.revision_history, marking=marking.key)
     return OutputPlan(word_template(workspace, parsed.kind.word_template), context, properties,
                       paths, record, entries, manifest, marking.key)
 
@@ -243,8 +229,7 @@ def _process(data: bytes, sha: str, source_name: str, workspace: Workspace, ledg
     _check_once(plan.template, plan.context)
     document = render_docx(plan.template, plan.context, plan.properties)
     document_sha = sha256_bytes(document)
-    manifest = {**plan.manifest, "issued_sha256": document_sha, "document_sha256": document_sha,
-                "marking": plan.marking}
+    manifest = plan.manifest.issued(document_sha)
     write_version(workspace.outbox, workspace.root / RECORDS_FOLDER, plan.paths, document, data, manifest)
     record = VersionRecord(**{**vars(plan.record), "document_sha256": document_sha,
                               "issued_sha256": document_sha})
@@ -253,7 +238,7 @@ def _process(data: bytes, sha: str, source_name: str, workspace: Workspace, ledg
                     f"{len(findings)} warning(s)"),
               # The issued event seals the as-issued bytes and the manifest's as-issued part.
               Event("issued", record.doc_id, record.version, plan.paths.document, document_sha,
-                    f"{stamp.status.value} manifest:{manifest_seal(manifest)}")]
+                    f"{stamp.status.value} manifest:{manifest.seal()}")]
     if stamp.supersedes and stamp.status is Status.CURRENT:
         events.append(Event("superseded", record.doc_id, stamp.supersedes, "", "",
                             f"superseded by {record.version}"))

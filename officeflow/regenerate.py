@@ -10,7 +10,6 @@ deterministic, so only documents whose rendering changed are rewritten.
 from __future__ import annotations
 
 import ctypes
-import json
 import multiprocessing
 import os
 import signal
@@ -25,12 +24,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from officeflow.archive import RECORDS_FOLDER, inside, update_manifest
+from officeflow.archive import RECORDS_FOLDER, inside
 from officeflow.errors import NotFoundError, OfficeflowError, TemplateError
 from officeflow.fastrender import prepared_template
 from officeflow.fsutil import atomic_write_bytes, sha256_bytes, sha256_file
 from officeflow.ledger_protocol import Event, Ledger
 from officeflow.lifecycle import states_on
+from officeflow.manifest import Manifest
 from officeflow.marks import Marking, marking_for
 from officeflow.pipeline import OutputPlan, check_document, plan_outputs
 from officeflow.records import DocumentHistory, Status, VersionRecord
@@ -134,11 +134,8 @@ def plan_version(workspace: Workspace, record: VersionRecord, history: DocumentH
 
 
 def _original_name(workspace: Workspace, record: VersionRecord) -> str:
-    try:
-        manifest = json.loads(inside(workspace.outbox, record.manifest_path).read_text(encoding="utf-8"))
-        return str(manifest.get("original_file", ""))
-    except (OSError, ValueError):
-        return Path(record.source_path).name
+    manifest = Manifest.read(inside(workspace.outbox, record.manifest_path))
+    return manifest.original_file if manifest else Path(record.source_path).name
 
 
 _checked: set[tuple[int, frozenset[str]]] = set()
@@ -175,8 +172,8 @@ def regenerate_one(workspace: Workspace, job: Job, write: bool = True) -> Regene
         if write:
             if change is Change.CHANGED:
                 atomic_write_bytes(target, document)
-            update_manifest(workspace.outbox, record.manifest_path,
-                            {"document_sha256": sha, "marking": plan.marking})
+            Manifest.change(inside(workspace.outbox, record.manifest_path),
+                            document_sha256=sha, marking=plan.marking)
         return Regenerated(**base, change=change, sha256=sha,
                            ledger_stale=record.document_sha256 != sha, marking=plan.marking)
     except Exception as exc:  # one bad document never stops the batch

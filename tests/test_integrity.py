@@ -25,10 +25,10 @@ from click.testing import CliRunner
 from factory import make_workbook, register_values
 
 from officeflow import integrity
-from officeflow.archive import manifest_bytes
 from officeflow.cli import main
 from officeflow.fsutil import sha256_bytes
 from officeflow.ledger import Event, TrainingCopy, open_ledger
+from officeflow.manifest import Manifest
 from officeflow.settings import open_workspace
 
 DOC, OTHER = "CRM-CS-2024-005", "HR-TR-2024-012"
@@ -323,7 +323,7 @@ def test_edited_manifest_is_found_and_refused_by_rebuild(tmp_path: Path, ws: Pat
     path = ws / "outbox" / FOLDER / f"{DOC}_V1.0.manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
     manifest["approver"] = "钱某"
-    path.write_bytes(manifest_bytes(manifest))
+    Manifest(manifest).write(path)
     assert invoke(ws, "verify") == (1, [f"{DOC} V1.0：清单 {path.name} 与发布时的内容不符（清单被改动）", FAILED])
 
     code, lines = invoke(ws, "register", "rebuild")
