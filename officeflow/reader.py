@@ -18,13 +18,14 @@ from officeflow.catalog import KindSpec, Table
 from officeflow.findings import CellRef, Finding, error
 from officeflow.kinds.common import KIND_FIELD
 from officeflow.text import label_keys, match_label, normalise_label
+from officeflow.xlsxguard import MAX_COLUMNS, MAX_ROWS, check_package
 
-# Guards against hostile files; the watcher's size limit is checked before this.
+# Guards against hostile files; the watcher's size limit is checked before this, the
+# streaming limits of xlsxguard (rows, columns, cells, merged area, XML bytes) after.
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
-MAX_ROWS = 5000
-MAX_COLUMNS = 200
 HEADER_SEARCH_ROWS = 30
+__all__ = ["MAX_COLUMNS", "MAX_ROWS", "RawDocument", "Unreadable", "open_workbook", "read_workbook"]
 
 
 @dataclass(frozen=True)
@@ -87,16 +88,29 @@ def _check_container(data: bytes) -> None:
         raise Unreadable([error("file.not-workbook", "文件不是 Excel 工作簿（.xlsx），请使用模板填写后提交。")])
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-            names = {info.filename for info in infos}
+            _check_archive(archive)
     except zipfile.BadZipFile:
         raise Unreadable([error("file.corrupt", "文件已损坏，无法作为 Excel 工作簿打开，请重新保存后提交。")]) from None
+
+
+def _check_archive(archive: zipfile.ZipFile) -> None:
+    infos = archive.infolist()
+    names = {info.filename for info in infos}
     total = sum(info.file_size for info in infos)
     packed = sum(info.compress_size for info in infos) or 1
     if total > MAX_UNCOMPRESSED_BYTES or total / packed > MAX_COMPRESSION_RATIO and total > 10_000_000:
         raise Unreadable([error("file.too-large", "工作簿解压后体积异常（疑似压缩炸弹），已拒收。")])
     if "xl/vbaProject.bin" in names:
         raise Unreadable([error("file.macros", "工作簿包含宏，不予接收：请另存为不含宏的 .xlsx 后提交。")])
+    try:
+        refused = check_package(archive)
+    except (zipfile.BadZipFile, MemoryError):
+        raise
+    except Exception as exc:  # a malformed or hostile part (ParseError, EntitiesForbidden, zlib.error…)
+        raise Unreadable([error("file.corrupt", f"无法读取工作簿（{type(exc).__name__}），"
+                                "请用 Excel 打开检查后重新保存提交。")]) from exc
+    if refused:
+        raise Unreadable(refused)
 
 
 def open_workbook(data: bytes) -> Workbook:
@@ -106,6 +120,8 @@ def open_workbook(data: bytes) -> Workbook:
         # data_only=False: a formula stays visible as a formula, so it becomes a finding
         # instead of a value openpyxl never computed.
         return openpyxl.load_workbook(io.BytesIO(data), data_only=False)
+    except MemoryError:
+        raise  # the budget's business, not a corrupt file
     except Exception as exc:  # openpyxl raises many types on malformed parts
         raise Unreadable([error("file.corrupt", f"无法读取工作簿（{type(exc).__name__}），请用 Excel 打开检查后重新保存提交。")]) from exc
 

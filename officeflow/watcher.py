@@ -4,6 +4,10 @@ File events (native or polled) are only hints that put a path on a queue; the tr
 scan of the inbox at start-up and every `rescan_seconds`. A file is handed to intake
 once its size and modification time have stayed the same for `stable_seconds`, no
 Office lock file sits beside it, and (for .xlsx) its zip directory is complete.
+
+Nothing follows a symlink or opens anything but a regular file (`inbox`); within one
+batch of ready files the versions of one 流程编号 go in version order (`peek`); each file
+is worked on in a child process with a budget (`intake`, `sandbox`).
 """
 
 from __future__ import annotations
@@ -15,150 +19,33 @@ import queue
 import signal
 import threading
 import time
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
-from officeflow.intake import Handled, Intake, IntakeResult
-from officeflow.ledger import Ledger, open_ledger
-from officeflow.publish import publish
+from officeflow.fsutil import clean_orphans
+from officeflow.inbox import (
+    IGNORED_NAMES,
+    IGNORED_SUFFIXES,
+    InboxFilter,
+    StabilityTracker,
+    ignored_name,
+)
+from officeflow.intake import Claim, Handled, Intake, IntakeResult
+from officeflow.ledger import open_ledger
+from officeflow.peek import identities, version_order
+from officeflow.sandbox import DEFAULT_BUDGET, Budget
 from officeflow.settings import Settings, Workspace
+from officeflow.watch_register import REGISTER_MAX_DELAY, REGISTER_STAMP, RegisterExporter
+
+__all__ = ["IGNORED_NAMES", "IGNORED_SUFFIXES", "REGISTER_MAX_DELAY", "REGISTER_STAMP", "InboxFilter", "RegisterExporter", "StabilityTracker",
+           "WatchOptions", "WatchSummary", "ignored_name", "run_watch"]
 
 log = logging.getLogger(__name__)
 
-IGNORED_NAMES = frozenset({"thumbs.db", "desktop.ini", ".ds_store", "icon\r"})
-IGNORED_SUFFIXES = (".tmp", ".temp", ".filepart", ".crdownload", ".part", ".partial",
-                    ".download", ".swp")
-ZIP_SUFFIXES = (".xlsx", ".xlsm")
-_CRC_CHECK_LIMIT = 50 * 1024 * 1024  # larger (suspicious) archives are left to the reader's guard
-REGISTER_MAX_DELAY = 60.0  # under a steady stream, still export at least this often
-REGISTER_STAMP = "register.stamp"
-
-
-# -- 1. the filter -----------------------------------------------------------------------
-
-
-def ignored_name(name: str) -> bool:
-    """Lock, temp, system and hidden files, and names without an extension."""
-    lower = name.lower()
-    return (
-        lower in IGNORED_NAMES
-        or name.startswith(("~$", ".", "~"))  # ~$ Office owner files, ~WRL…, dot-files, .~lock.…#
-        or lower.endswith(IGNORED_SUFFIXES)
-        or not Path(name).suffix.strip(".")
-    )
-
-
-class InboxFilter:
-    """Which paths in the inbox are files for officeflow; everything else is left alone."""
-
-    def __init__(self, workspace: Workspace) -> None:
-        self.inbox = workspace.inbox
-        self._own = {workspace.settings.returned_folder.casefold(),
-                     workspace.settings.processing_folder.casefold()}
-
-    def ignored_folder(self, name: str) -> bool:
-        return name.startswith((".", "~")) or name.casefold() in self._own
-
-    def matters(self, path: Path) -> bool:
-        try:
-            parts = path.relative_to(self.inbox).parts
-        except ValueError:
-            return False
-        if not parts or any(self.ignored_folder(p) for p in parts[:-1]):
-            return False
-        return not ignored_name(parts[-1])
-
-    @staticmethod
-    def is_open(path: Path) -> bool:
-        """An Office or LibreOffice lock file beside it: someone still has it open."""
-        name = path.name
-        owners = (f"~${name}", f"~${name[2:]}", f".~lock.{name}#")
-        return any((path.parent / owner).exists() for owner in owners)
-
-    def scan(self) -> Iterator[Path]:
-        """Every file in the inbox tree that matters (own and hidden folders pruned)."""
-        for folder, dirs, files in os.walk(self.inbox):
-            dirs[:] = [d for d in dirs if not self.ignored_folder(d)]
-            for name in files:
-                if not ignored_name(name):
-                    yield Path(folder) / name
-
-
-# -- 2. the stability tracker ------------------------------------------------------------
-
-
-@dataclass
-class _Seen:
-    signature: tuple[int, int] | None = None  # size, mtime in ns
-    since: float = 0.0  # when the signature was first seen
-    incomplete_since: float | None = None  # stable but not yet a complete zip
-
-
-def _complete(path: Path) -> bool:
-    """A readable zip directory and intact members: not a half-copied workbook."""
-    if not path.name.lower().endswith(ZIP_SUFFIXES):
-        return True
-    try:
-        with zipfile.ZipFile(path) as archive:
-            if sum(i.file_size for i in archive.infolist()) > _CRC_CHECK_LIMIT:
-                return True
-            return archive.testzip() is None
-    except Exception:  # BadZipFile, zlib.error, EOFError…: not (yet) a complete zip
-        return False
-
-
-class StabilityTracker:
-    """Files that may be ready; a file is ready when unchanged for `stable_seconds`."""
-
-    def __init__(self, stable_seconds: float, grace_seconds: float) -> None:
-        self.stable_seconds = stable_seconds
-        self.grace_seconds = grace_seconds
-        self._seen: dict[Path, _Seen] = {}
-        self.open_files: set[Path] = set()
-
-    def __len__(self) -> int:
-        return len(self._seen)
-
-    def observe(self, path: Path) -> None:
-        """A hint that `path` may have changed; it is checked on the next `ready` call."""
-        self._seen.setdefault(path, _Seen())
-
-    def forget(self, path: Path) -> None:
-        self._seen.pop(path, None)
-        self.open_files.discard(path)
-
-    def ready(self, now: float) -> list[Path]:
-        """Tracked files that are ready now, oldest first; vanished files are dropped."""
-        ready: list[tuple[float, Path]] = []
-        for path, seen in list(self._seen.items()):
-            try:
-                st = path.stat()
-            except OSError:
-                self.forget(path)
-                continue
-            signature = (st.st_size, st.st_mtime_ns)
-            if signature != seen.signature:
-                seen.signature, seen.since, seen.incomplete_since = signature, now, None
-                continue
-            if now - seen.since < self.stable_seconds:
-                continue
-            if InboxFilter.is_open(path):
-                self.open_files.add(path)
-                continue
-            self.open_files.discard(path)
-            if not _complete(path):
-                seen.incomplete_since = seen.incomplete_since or now
-                if now - seen.incomplete_since < self.grace_seconds:
-                    continue  # a stalled copy gets time; the reader calls it corrupt after
-            ready.append((seen.since, path))
-        return [path for _, path in sorted(ready)]
-
-    def waiting(self) -> int:
-        """Files still expected to become ready (open files excluded)."""
-        return len(self._seen) - len(self.open_files & self._seen.keys())
+RETRY_SECONDS = 5.0  # first retry of a file kept after a server fault; doubles up to RETRY_MAX
+RETRY_MAX_SECONDS = 300.0
+ONCE_RETRIES = 2  # `watch --once` retries a kept file this often before leaving it claimed
 
 
 # -- 3. the loop -------------------------------------------------------------------------
@@ -175,6 +62,8 @@ class WatchOptions:
     rescan_seconds: float = 30.0
     incomplete_grace_seconds: float = 60.0
     register_quiet_seconds: float = 2.0
+    budget: Budget = DEFAULT_BUDGET  # time and memory of one file (sandbox constants for now)
+    retry_seconds: float = RETRY_SECONDS
 
     @classmethod
     def from_settings(cls, settings: Settings, *, once: bool = False,
@@ -202,6 +91,7 @@ class WatchSummary:
     returned: int = 0
     duplicate: int = 0
     errors: int = 0
+    kept: int = 0  # server faults: left claimed for a retry
     still_open: list[str] = field(default_factory=list)
     register_error: str = ""
     seconds: float = 0.0
@@ -212,7 +102,7 @@ class WatchSummary:
 
     @property
     def failed(self) -> int:
-        return self.returned + self.errors
+        return self.returned + self.errors + self.kept
 
     def add(self, handled: Handled) -> None:
         if handled.result is IntakeResult.ARCHIVED:
@@ -221,7 +111,7 @@ class WatchSummary:
             self.returned += 1
         elif handled.result is IntakeResult.DUPLICATE:
             self.duplicate += 1
-        else:
+        elif handled.result is IntakeResult.ERROR:
             self.errors += 1
 
     def __str__(self) -> str:
@@ -229,85 +119,14 @@ class WatchSummary:
                 f"重复 {self.duplicate}，出错 {self.errors}（{self.seconds:.1f} 秒）"
                 f" Handled {self.handled}: archived {self.archived}, returned {self.returned}, "
                 f"duplicate {self.duplicate}, errors {self.errors}.")
+        if self.kept:
+            text += (f"\n服务器故障，{self.kept} 个文件保留在处理区，稍后重试（不是提交人的问题）"
+                     f" Kept {self.kept} file(s) after a server fault; retried later.")
         if self.still_open:
             text += f"\n仍在 Excel 中打开、未处理 Still open, skipped: {'、'.join(self.still_open)}"
         if self.register_error:
             text += f"\n台账未能更新，下次运行时重试 Register not updated (retried next run): {self.register_error}"
         return text
-
-
-class RegisterExporter:
-    """Exports the register once per quiet spell, retries failures, loses no update."""
-
-    def __init__(self, workspace: Workspace, ledger: Ledger, quiet_seconds: float) -> None:
-        self.workspace = workspace
-        self.ledger = ledger
-        self.quiet_seconds = quiet_seconds
-        self.stamp_path = workspace.state_dir / REGISTER_STAMP
-        self.dirty = (ledger.register_stale() or self._fingerprint() != self._read_stamp()
-                      or not workspace.register_path.is_file())
-        self.day = date.today()
-        self.dirty_since = time.monotonic()
-        self.last_change = 0.0
-        self.next_try = 0.0
-        self.failures = 0
-        self.last_error = ""
-        self.exports = 0
-
-    def _fingerprint(self) -> str:
-        versions = self.ledger.versions()
-        newest = max((v.received_at.isoformat() for v in versions), default="")
-        return f"{len(versions)} {newest} {date.today().isoformat()}"
-
-    def _read_stamp(self) -> str:
-        try:
-            return self.stamp_path.read_text(encoding="utf-8")
-        except OSError:
-            return ""
-
-    def changed(self, now: float) -> None:
-        if not self.dirty:
-            self.dirty_since = now
-        self.dirty = True
-        self.last_change = now
-
-    def maybe_export(self, now: float, busy: bool) -> None:
-        """Export when dirty and the inbox has been quiet (or the data waited too long)."""
-        if date.today() != self.day:  # a new day: statuses follow the calendar
-            self.day = date.today()
-            self.changed(now)
-        if not self.dirty or now < self.next_try:
-            return
-        overdue = now - self.dirty_since >= REGISTER_MAX_DELAY
-        if (busy or now - self.last_change < self.quiet_seconds) and not overdue:
-            return
-        self.export(now)
-
-    def export(self, now: float) -> bool:
-        fingerprint = self._fingerprint()
-        try:
-            count = publish(self.workspace, self.ledger)
-            self.stamp_path.write_text(fingerprint, encoding="utf-8")
-        except OSError as exc:
-            self.failures += 1
-            delay = min(max(self.quiet_seconds, 0.5) * 2 ** self.failures, REGISTER_MAX_DELAY)
-            self.next_try = now + delay
-            self.last_error = f"{type(exc).__name__}: {exc}"
-            log.warning("register export failed (%s); retrying in %.1f s", self.last_error, delay)
-            return False
-        self.dirty, self.failures, self.last_error, self.next_try = False, 0, "", 0.0
-        self.exports += 1
-        log.info("register exported: %d rows", count)
-        return True
-
-    def finish(self, attempts: int) -> str:
-        """Final export before exiting; returns the error if it still fails."""
-        for attempt in range(attempts):
-            if not self.dirty or self.export(time.monotonic()):
-                return ""
-            if attempt + 1 < attempts:
-                time.sleep(min(max(self.quiet_seconds, 0.05) * 2 ** attempt, 2.0))
-        return self.last_error
 
 
 def _start_observer(inbox: Path, options: WatchOptions, hints: queue.SimpleQueue[Path]):  # noqa: ANN202
@@ -356,6 +175,31 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, old)
 
 
+class _Retries:
+    """Files kept after a server fault, each with its next try (exponential backoff)."""
+
+    def __init__(self, first: float) -> None:
+        self.first = first
+        self._due: dict[str, tuple[Claim, float, int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._due)
+
+    def add(self, claim: Claim, now: float) -> None:
+        _, _, failures = self._due.get(claim.token, (claim, 0.0, 0))
+        delay = min(self.first * 2 ** failures, RETRY_MAX_SECONDS)
+        self._due[claim.token] = (claim, now + delay, failures + 1)
+
+    def due(self, now: float, everything: bool = False) -> list[Claim]:
+        ready = [c for c, at, _ in self._due.values() if everything or at <= now]
+        for claim in ready:
+            del self._due[claim.token]
+        return ready
+
+    def next_at(self) -> float:
+        return min((at for _, at, _ in self._due.values()), default=0.0)
+
+
 def run_watch(workspace: Workspace, options: WatchOptions,
               stop: threading.Event | None = None) -> WatchSummary:
     """Watch the inbox until stopped (or, with `once`, until it is drained)."""
@@ -365,10 +209,13 @@ def run_watch(workspace: Workspace, options: WatchOptions,
     for folder in (workspace.inbox, workspace.outbox):
         folder.mkdir(parents=True, exist_ok=True)
     ledger = open_ledger(workspace.ledger_path)
-    intake = Intake(workspace, ledger)
+    intake = Intake(workspace, ledger, options.budget, stop)
+    for orphan in clean_orphans(workspace):  # temp files of writers killed mid-write
+        log.info("removed left-over temp file %s", orphan)
     inbox_filter = InboxFilter(workspace)
     tracker = StabilityTracker(options.stable_seconds, options.incomplete_grace_seconds)
     register = RegisterExporter(workspace, ledger, options.register_quiet_seconds)
+    retries = _Retries(options.retry_seconds)
     hints: queue.SimpleQueue[Path] = queue.SimpleQueue()
     observer = None if options.once else _start_observer(workspace.inbox, options, hints)
     if options.once:
@@ -378,15 +225,21 @@ def run_watch(workspace: Workspace, options: WatchOptions,
     else:
         rescan = options.rescan_seconds
 
-    def handle(handled: Handled) -> None:
+    def handle(claim: Claim) -> None:
+        handled = intake.handle(claim)
         summary.add(handled)
         if handled.result is IntakeResult.ARCHIVED:
             register.changed(time.monotonic())
+        elif handled.result is IntakeResult.KEPT:
+            retries.add(claim, time.monotonic())
 
+    once_rounds = 0
     with _stop_on_signals(stop):
         try:
             for claim in intake.recover():  # files a dead watcher left half done
-                handle(intake.handle(claim))
+                if stop.is_set():
+                    break
+                handle(claim)
             next_scan = 0.0
             while not stop.is_set():
                 now = time.monotonic()
@@ -395,7 +248,8 @@ def run_watch(workspace: Workspace, options: WatchOptions,
                         tracker.observe(path)
                     if not options.once and next_scan:
                         for claim in intake.recover():
-                            handle(intake.handle(claim))
+                            if not stop.is_set():
+                                handle(claim)
                     next_scan = now + rescan
                 while True:
                     try:
@@ -405,26 +259,38 @@ def run_watch(workspace: Workspace, options: WatchOptions,
                     if inbox_filter.matters(path):
                         tracker.observe(path)
                 handled_any = False
-                for path in tracker.ready(time.monotonic()):
+                ready = tracker.ready(time.monotonic())
+                if len(ready) > 1:  # V1.0 before V1.1 of one document, whatever their order here
+                    ready = version_order(ready, identities(ready, intake.max_bytes))
+                for path in ready:
                     if stop.is_set():
                         break
                     tracker.forget(path)
                     claim = intake.claim(path)
                     if claim is not None:
-                        handle(intake.handle(claim))
+                        handle(claim)
                         handled_any = True
-                    elif path.exists() and not options.once:
+                    elif os.path.lexists(path) and not options.once:
                         tracker.observe(path)  # could not be moved yet (open on Windows)
-                if options.once:
-                    if tracker.waiting() == 0:
+                if options.once and tracker.waiting() == 0:  # drained: retry kept files a little
+                    if not len(retries) or once_rounds >= ONCE_RETRIES:
                         break
-                else:
+                    once_rounds += 1
+                    stop.wait(min(options.retry_seconds * 2 ** (once_rounds - 1), 5.0))
+                    for claim in retries.due(time.monotonic(), everything=True):
+                        handle(claim)
+                    continue
+                if not options.once:
+                    for claim in retries.due(time.monotonic()):
+                        if not stop.is_set():
+                            handle(claim)
                     register.maybe_export(time.monotonic(), busy=handled_any or tracker.waiting() > 0)
                 time.sleep(options.tick)
         finally:
             if observer is not None:
                 observer.stop()
                 observer.join(timeout=5)
+            summary.kept = len(retries)
             summary.still_open = sorted(str(p.relative_to(workspace.inbox)) for p in tracker.open_files)
             summary.register_error = register.finish(attempts=3 if options.once else 1)
             intake.close()

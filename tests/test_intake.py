@@ -121,7 +121,7 @@ def test_every_bad_file_is_returned_with_a_report(tmp_path: Path) -> None:
     assert archived(workspace) == ["CRM-CS-2024-001_V1.0.docx"]
     reasons = {
         "notes": "文件不是 Excel 工作簿（.xlsx）",
-        "corrupt": "无法读取工作簿",
+        "corrupt": "文件已损坏，无法作为 Excel 工作簿打开",
         "legacy": "旧版 .xls 格式不予接收",
         "macro": "含宏的工作簿（.xlsm）不予接收",
         "big": "超过上限 0.05 MB",

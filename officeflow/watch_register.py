@@ -1,0 +1,90 @@
+"""The register export of the watcher: once per quiet spell, retried, no update lost."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date
+
+from officeflow.ledger import Ledger
+from officeflow.publish import publish
+from officeflow.settings import Workspace
+
+log = logging.getLogger("officeflow.watcher")
+
+REGISTER_MAX_DELAY = 60.0  # under a steady stream, still export at least this often
+REGISTER_STAMP = "register.stamp"
+
+
+class RegisterExporter:
+    """Exports the register once per quiet spell, retries failures, loses no update."""
+
+    def __init__(self, workspace: Workspace, ledger: Ledger, quiet_seconds: float) -> None:
+        self.workspace = workspace
+        self.ledger = ledger
+        self.quiet_seconds = quiet_seconds
+        self.stamp_path = workspace.state_dir / REGISTER_STAMP
+        self.dirty = (ledger.register_stale() or self._fingerprint() != self._read_stamp()
+                      or not workspace.register_path.is_file())
+        self.day = date.today()
+        self.dirty_since = time.monotonic()
+        self.last_change = 0.0
+        self.next_try = 0.0
+        self.failures = 0
+        self.last_error = ""
+        self.exports = 0
+
+    def _fingerprint(self) -> str:
+        versions = self.ledger.versions()
+        newest = max((v.received_at.isoformat() for v in versions), default="")
+        return f"{len(versions)} {newest} {date.today().isoformat()}"
+
+    def _read_stamp(self) -> str:
+        try:
+            return self.stamp_path.read_text(encoding="utf-8")
+        except OSError:
+            return ""
+
+    def changed(self, now: float) -> None:
+        if not self.dirty:
+            self.dirty_since = now
+        self.dirty = True
+        self.last_change = now
+
+    def maybe_export(self, now: float, busy: bool) -> None:
+        """Export when dirty and the inbox has been quiet (or the data waited too long)."""
+        if date.today() != self.day:  # a new day: statuses follow the calendar
+            self.day = date.today()
+            self.changed(now)
+        if not self.dirty or now < self.next_try:
+            return
+        overdue = now - self.dirty_since >= REGISTER_MAX_DELAY
+        if (busy or now - self.last_change < self.quiet_seconds) and not overdue:
+            return
+        self.export(now)
+
+    def export(self, now: float) -> bool:
+        fingerprint = self._fingerprint()
+        try:
+            count = publish(self.workspace, self.ledger)
+            self.stamp_path.write_text(fingerprint, encoding="utf-8")
+        except OSError as exc:
+            self.failures += 1
+            delay = min(max(self.quiet_seconds, 0.5) * 2 ** self.failures, REGISTER_MAX_DELAY)
+            self.next_try = now + delay
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.warning("register export failed (%s); retrying in %.1f s", self.last_error, delay)
+            return False
+        self.dirty, self.failures, self.last_error, self.next_try = False, 0, "", 0.0
+        self.exports += 1
+        log.info("register exported: %d rows", count)
+        return True
+
+    def finish(self, attempts: int) -> str:
+        """Final export before exiting; returns the error if it still fails."""
+        for attempt in range(attempts):
+            if not self.dirty or self.export(time.monotonic()):
+                return ""
+            if attempt + 1 < attempts:
+                time.sleep(min(max(self.quiet_seconds, 0.05) * 2 ** attempt, 2.0))
+        return self.last_error
