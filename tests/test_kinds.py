@@ -1,4 +1,4 @@
-"""The seed kinds scenario, standard and optimization end to end, and a kind that exists only here.
+"""The seed kinds scenario, standard and optimization end to end (a test-only kind: test_plugin_kind).
 
 Workbooks are real files filled the way a person fills the blank template
 (`fill_template`); findings are asserted on their exact sheet!cell.
@@ -13,8 +13,6 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -25,10 +23,10 @@ import pytest
 from conftest import TODAY
 from docx.shared import Cm
 
-from officeflow.catalog import Field, FieldType, KindSpec, Table
-from officeflow.findings import Finding, Severity, warning
-from officeflow.kinds import KINDS, find_kind, register_kind, unregister_kind
-from officeflow.kinds.common import BASIC_FIELDS, CLOSING_TABLES
+from officeflow.catalog import FieldType
+from officeflow.fastrender import prepared_template
+from officeflow.findings import Finding, Severity
+from officeflow.kinds import KINDS, find_kind
 from officeflow.ledger import SqliteLedger
 from officeflow.pipeline import Result, check_workbook, process_bytes
 from officeflow.reader import read_workbook
@@ -51,7 +49,6 @@ def _load_tool(name: str) -> ModuleType:
 
 
 EXAMPLES_TOOL = _load_tool("make_examples")
-WORD_TOOL = _load_tool("build_word_templates")
 EXAMPLES: dict[str, tuple[str, dict[str, Any]]] = EXAMPLES_TOOL.EXAMPLES
 SEED_EXAMPLES = {name: value for name, value in EXAMPLES.items() if value[0] != "sop"}
 # One example per kind, for the tests that change one value.
@@ -236,23 +233,13 @@ def test_optimization_document_has_a_real_raci_table(workspace: Workspace,
 def test_word_templates_use_only_what_the_kind_provides(workspace: Workspace,
                                                        ledger: SqliteLedger) -> None:
     """Every variable of each kind's Word template is in the context built from its catalog."""
-    from docxtpl import DocxTemplate
-
     for name, (kind, _data) in SEED_EXAMPLES.items():
         path = ROOT / "examples" / name
         checked = check_workbook(path.read_bytes(), workspace, ledger, TODAY)
         assert checked.parsed is not None and checked.context is not None
         context = build_context(checked.parsed, stamp_document(checked.parsed, checked.context))
         template = ROOT / "templates" / KINDS[kind].word_template
-        assert DocxTemplate(template).get_undeclared_template_variables() <= set(context), kind
-
-
-@pytest.mark.parametrize("name", sorted(WORD_TOOL.BUILDERS))
-def test_committed_word_template_is_current(name: str, tmp_path: Path) -> None:
-    committed = ROOT / "templates" / name
-    assert committed.exists(), "run: python tools/build_word_templates.py"
-    fresh = WORD_TOOL.BUILDERS[name](tmp_path / name)
-    assert committed.read_bytes() == fresh.read_bytes(), f"templates/{name} is stale: rebuild it"
+        assert prepared_template(template).undeclared_variables(context) == set(), kind
 
 
 @pytest.mark.parametrize("kind", ["sop", "scenario", "standard", "optimization"])
@@ -431,92 +418,6 @@ def test_scenario_requires_its_scenario_field(tmp_path: Path, workspace: Workspa
     data["fields"]["scenario"] = ""
     assert located(check(fill(tmp_path, "scenario", data), workspace, ledger)) == {
         ("field.required", "基本信息!B15")}
-
-
-# --------------------------------------------------------------------- a kind is data
-
-CHECKLIST = Table("checklist", "检查清单", "Checklist", columns=(
-    Field("number", "序号", "No.", FieldType.CODE, required=True, width=8),
-    Field("item", "检查项", "Item", required=True, width=40),
-), min_rows=1)
-
-
-def _no_duplicate_items(doc, ctx) -> Iterator[Finding]:  # type: ignore[no-untyped-def]
-    """The one rule of the test kind: an item may not be listed twice."""
-    seen: set[str] = set()
-    for index, row in enumerate(doc.rows("checklist")):
-        if row.item in seen:
-            yield warning("checklist.duplicate", f"检查项“{row.item}”重复。",
-                          doc.source.cell("checklist", index, "item"))
-        seen.add(row.item)
-
-
-CHECKLIST_KIND = KindSpec(
-    key="checklist", label="检查清单（测试）", fields=BASIC_FIELDS,
-    tables=(CHECKLIST, *CLOSING_TABLES), rules=(_no_duplicate_items,),
-    word_template="checklist.docx",
-)
-
-
-def _checklist_template(path: Path) -> Path:
-    """A one-table Word template, built with python-docx the way a person would type it."""
-    document = docx.Document()
-    document.add_paragraph("{{ name }}（{{ doc_id }} {{ version }}）")
-    table = document.add_table(rows=4, cols=2)
-    table.cell(0, 0).text, table.cell(0, 1).text = "序号", "检查项"
-    table.cell(1, 0).text = "{%tr for c in checklist %}"
-    table.cell(2, 0).text, table.cell(2, 1).text = "{{ c.number }}", "{{ c.item }}"
-    table.cell(3, 0).text = "{%tr endfor %}"
-    document.save(str(path))
-    return path
-
-
-@pytest.fixture
-def checklist_kind() -> Iterator[KindSpec]:
-    register_kind(CHECKLIST_KIND)
-    try:
-        yield CHECKLIST_KIND
-    finally:
-        unregister_kind(CHECKLIST_KIND.key)
-
-
-def test_a_kind_defined_only_in_the_test_runs_through_the_pipeline(
-        checklist_kind: KindSpec, tmp_path: Path, workspace: Workspace,
-        ledger: SqliteLedger) -> None:
-    _checklist_template(workspace.templates / "checklist.docx")
-    base = BY_KIND["sop"]
-    data = {
-        "fields": {**base["fields"], "name": "门店开店检查清单", "doc_id": "OPS-CK-2024-001",
-                   "version": "V1.0"},
-        "tables": {
-            "checklist": [{"number": "1", "item": "收银系统 <R&D> 已联网"},
-                          {"number": "2", "item": "消防通道畅通"},
-                          {"number": "3", "item": "消防通道畅通"}],
-            "related_documents": [],
-            "revision_log": [{"version": "V1.0", "date": date(2024, 7, 1), "content": "初稿",
-                              "reason": "新建流程", "author": "王敏"}],
-            "reviews": base["tables"]["reviews"],
-        },
-    }
-    path = fill(tmp_path, "checklist", data)
-    checked = check_workbook(path.read_bytes(), workspace, ledger, TODAY)
-    assert checked.parsed is not None and checked.parsed.kind is checklist_kind
-    assert located(checked.findings, Severity.WARNING) == {("checklist.duplicate", "检查清单!B4")}
-    outcome = process_bytes(path.read_bytes(), path.name, workspace, ledger, TODAY)
-    assert outcome.result is Result.ISSUED, [f.located() for f in outcome.findings]
-    assert outcome.document is not None
-    document = docx.Document(str(outcome.document))
-    assert document.paragraphs[0].text == "门店开店检查清单（OPS-CK-2024-001 V1.0）"
-    assert [[c.text for c in row.cells] for row in document.tables[0].rows] == [
-        ["序号", "检查项"], ["1", "收银系统 <R&D> 已联网"], ["2", "消防通道畅通"], ["3", "消防通道畅通"]]
-    assert ledger.history("OPS-CK-2024-001").versions[0].kind == "checklist"
-
-
-def test_kind_labels_stay_unique(checklist_kind: KindSpec) -> None:
-    clash = KindSpec("other", checklist_kind.label, BASIC_FIELDS, CLOSING_TABLES)
-    with pytest.raises(ValueError):
-        register_kind(clash)
-    assert "other" not in KINDS
 
 
 # --------------------------------------------------------------------- Excel templates

@@ -1,23 +1,27 @@
-"""The Word template built by tools/build_word_templates.py renders the contract correctly."""
+"""The Word templates generated from the catalogs (officeflow.word_templates) render the
+Word context correctly with the shipped renderer (officeflow.render.render_docx)."""
 
 from __future__ import annotations
 
 import copy
-import importlib.util
+import io
 import re
 import shutil
 import subprocess
-import sys
 import uuid
+from datetime import date
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-import jinja2
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
-from docxtpl import DocxTemplate
+
+from officeflow.errors import TemplateError
+from officeflow.fastrender import prepared_template
+from officeflow.kinds import KINDS
+from officeflow.render import DocumentProperties, render_docx
+from officeflow.word_templates import build_template, chinese_number, template_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 STEP_HEADER = ["步骤编号", "操作内容", "责任角色", "输入", "输出", "耗时", "关键控制点"]
@@ -73,29 +77,20 @@ SAMPLE_CONTEXT: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="module")
-def builder() -> ModuleType:
-    """Import tools/build_word_templates.py (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        "build_word_templates", ROOT / "tools" / "build_word_templates.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+PROPERTIES = DocumentProperties(title="客户投诉处理流程", identifier="CRM-CS-2024-005", version="V2.0",
+                                subject="标准化服务流程", category="客户服务", author="张伟",
+                                issued=date(2024, 8, 1))
 
 
 @pytest.fixture()
-def template(builder: ModuleType, tmp_path: Path) -> Path:
-    """A freshly built sop.docx."""
-    return builder.build_sop(tmp_path / "sop.docx")
+def template(tmp_path: Path) -> Path:
+    """A freshly generated sop.docx."""
+    return build_template(KINDS["sop"], tmp_path / "sop.docx")
 
 
 def render(template: Path, context: dict[str, Any], out: Path) -> Path:
-    """Render the way the renderer does: autoescape and StrictUndefined."""
-    tpl = DocxTemplate(template)
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    tpl.render(context, jinja_env=env)
-    tpl.save(out)
+    """Render with the shipped renderer (autoescape, StrictUndefined) and write the .docx."""
+    out.write_bytes(render_docx(template, context, PROPERTIES))
     return out
 
 
@@ -174,14 +169,22 @@ def test_values_come_out_literally(template: Path, tmp_path: Path) -> None:
 
 
 def test_template_variables_match_contract(template: Path) -> None:
-    contract = {key for key in SAMPLE_CONTEXT}
-    assert DocxTemplate(template).get_undeclared_template_variables() == contract
+    assert prepared_template(template).undeclared_variables() == set(SAMPLE_CONTEXT)
 
 
 def test_strict_undefined_catches_missing_value(template: Path, tmp_path: Path) -> None:
     context = {k: v for k, v in SAMPLE_CONTEXT.items() if k != "owner"}
-    with pytest.raises(jinja2.UndefinedError):
+    with pytest.raises(TemplateError) as raised:
         render(template, context, tmp_path / "out.docx")
+    assert str(raised.value) == "sop.docx: 'owner' is undefined"
+
+
+def test_core_properties_come_from_the_document(template: Path) -> None:
+    document = Document(io.BytesIO(render_docx(template, SAMPLE_CONTEXT, PROPERTIES)))
+    props = document.core_properties
+    assert (props.title, props.identifier, props.version, props.subject, props.category,
+            props.author) == ("客户投诉处理流程", "CRM-CS-2024-005", "V2.0", "标准化服务流程",
+                              "客户服务", "张伟")
 
 
 def test_chinese_fonts_and_language(template: Path) -> None:
@@ -201,20 +204,22 @@ def test_page_setup_and_table_header_repeats(template: Path) -> None:
     assert round(section.page_width.cm, 1) == 21.0 and round(section.page_height.cm, 1) == 29.7
     steps = find_table(document, STEP_HEADER)
     assert steps.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
-    assert steps.rows[1].cells[0].text == "{%tr for s in steps %}"
+    assert steps.rows[1].cells[0].text == "{%tr for row in steps %}"
 
 
-def test_rebuild_is_byte_identical(builder: ModuleType, tmp_path: Path) -> None:
-    first = builder.build_sop(tmp_path / "a.docx").read_bytes()
-    second = builder.build_sop(tmp_path / "b.docx").read_bytes()
-    assert first == second
+@pytest.mark.parametrize("kind", ["sop", "scenario", "standard", "optimization"])
+def test_rebuild_is_byte_identical(kind: str, tmp_path: Path) -> None:
+    first = build_template(KINDS[kind], tmp_path / "a.docx").read_bytes()
+    assert template_bytes(KINDS[kind]) == first
 
 
-def test_committed_template_is_current(builder: ModuleType, tmp_path: Path) -> None:
-    committed = ROOT / "templates" / "sop.docx"
+@pytest.mark.parametrize("kind", ["sop", "scenario", "standard", "optimization"])
+def test_committed_template_is_current(kind: str) -> None:
+    name = KINDS[kind].word_template
+    committed = ROOT / "templates" / name
     assert committed.exists(), "run: python tools/build_word_templates.py"
-    fresh = builder.build_sop(tmp_path / "sop.docx")
-    assert committed.read_bytes() == fresh.read_bytes(), "templates/sop.docx is stale: rebuild it"
+    assert committed.read_bytes() == template_bytes(KINDS[kind]), (
+        f"templates/{name} is stale: run python tools/build_word_templates.py")
 
 
 @pytest.mark.slow
@@ -273,3 +278,44 @@ def test_every_review_round_is_printed_and_the_latest_passing_final_approves(tmp
         ["初审", "王敏", "2024-07-01", "通过"], ["复审", "李强", "2024-07-05", "通过"],
         ["终审", "赵总", "2024-07-08", "不通过"], ["终审", "钱总", "2024-07-10", "通过"]]
     assert any(p.text.startswith("批准人：钱总") for p in document.paragraphs)
+
+
+HEADINGS = {
+    "sop": ["一、基本信息", "二、流程目标", "三、适用范围", "四、流程步骤", "五、相关文件", "六、修订记录",
+            "七、审核与批准"],
+    "scenario": ["一、基本信息", "二、适用场景", "三、流程目标", "四、适用范围", "五、流程步骤", "六、执行要点",
+                 "七、配套表单与相关文件", "八、修订记录", "九、审核与批准"],
+    "standard": ["一、基本信息", "二、流程目标", "三、适用范围", "四、服务标准", "五、操作流程",
+                 "六、服务质量监督检查记录", "七、相关文件", "八、修订记录", "九、审核与批准"],
+    "optimization": ["一、基本信息", "二、流程目标", "三、适用范围", "四、关键步骤", "五、责任矩阵（RACI）",
+                     "六、关键风险点", "七、优化建议", "八、相关文件", "九、修订记录", "十、审核与批准"],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HEADINGS))
+def test_sections_and_table_headers_come_from_the_catalog(kind: str) -> None:
+    spec = KINDS[kind]
+    document = Document(io.BytesIO(template_bytes(spec)))
+    assert [p.text for p in document.paragraphs if p.style.name == "Heading 1"] == HEADINGS[kind]
+    headers = [[cell.text for cell in table.rows[0].cells] for table in document.tables[1:]]
+    expected = []
+    for table in spec.tables:
+        labels = [c.label for c in table.columns]
+        if table.word.index:
+            labels.insert(0, table.word.index)
+        if table.word.lookup:
+            other, column = table.word.lookup
+            labels.append(spec.table(other).column(column).label)
+        if table.extra_columns is not None:
+            labels += [f"{{%tc for role in {table.key}_extra_headers %}}", "{{ role }}", "{%tc endfor %}"]
+        expected.append(labels)
+    assert headers == expected
+    assert document.sections[0].header.paragraphs[0].text == (
+        "流程编号 {{ doc_id }}　·　版本号 {{ version }}　·　生效日期 {{ effective_date }}\t{{ control_mark }}")
+
+
+def test_section_numbers_in_chinese() -> None:
+    assert [chinese_number(n) for n in (1, 9, 10, 11, 19, 20, 21, 99)] == [
+        "一", "九", "十", "十一", "十九", "二十", "二十一", "九十九"]
+    with pytest.raises(ValueError):
+        chinese_number(100)

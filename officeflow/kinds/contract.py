@@ -119,6 +119,8 @@ def _layout_problems(kind: KindSpec) -> list[str]:
             problems.append(f"table {table.key!r} word note {table.word.note!r} is not a field")
         if table.word.lookup:
             other, column = table.word.lookup
-            if other not in tables or column not in {c.key for c in tables[other].columns}:
-                problems.append(f"table {table.key!r} word lookup {other}.{column} does not exist")
+            keys = {c.key for c in tables[other].columns} if other in tables else set()
+            if column not in keys or "number" not in keys or "number" not in {c.key for c in table.columns}:
+                problems.append(f"table {table.key!r} word lookup {other}.{column} needs that column "
+                                f"and a column 'number' in both tables")
     return problems
