@@ -6,7 +6,8 @@ fields and tables, `Field.word_width`, `Table.word`, `KindSpec.word_info_rows` a
 new kind needs no Word code: its catalog is its template. Output is byte for byte the same
 on every run, so the committed templates/*.docx can be compared with fresh ones.
 
-    python -m officeflow.word_templates [OUT_DIR]   # rebuild every registered kind's template
+    python -m officeflow.word_templates OUT_DIR   # every registered kind's template
+    python tools/build_word_templates.py          # the same into the repository's templates/
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ from officeflow.word_style import (
     write_cell,
 )
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 INFO_WIDTHS = (2.6, 5.4, 2.6, 5.4)  # label, value, label, value
 INDEX_WIDTH = 1.4  # the 序号 column
 ROW = "row"  # the loop variable of a table row
@@ -258,17 +258,19 @@ def build_template(kind: KindSpec, path: Path) -> Path:
     return path
 
 
-def build_all(out_dir: Path = TEMPLATES_DIR, kinds: Iterable[KindSpec] | None = None) -> list[Path]:
+def build_all(out_dir: Path, kinds: Iterable[KindSpec] | None = None) -> list[Path]:
     """Rebuild the Word template of every registered kind (or of `kinds`) into out_dir."""
     chosen = list(KINDS.values()) if kinds is None else list(kinds)
     return [build_template(kind, out_dir / kind.word_template) for kind in chosen]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: python -m officeflow.word_templates [OUT_DIR]."""
+    """Command line: python -m officeflow.word_templates OUT_DIR."""
     args = list(sys.argv[1:] if argv is None else argv)
-    out_dir = Path(args[0]) if args else TEMPLATES_DIR
-    for path in build_all(out_dir):
+    if len(args) != 1:
+        print("usage: python -m officeflow.word_templates OUT_DIR", file=sys.stderr)
+        return 2
+    for path in build_all(Path(args[0])):
         print(f"wrote {path}")
     return 0
 
