@@ -7,121 +7,61 @@ the compiled Jinja templates of the document, header/footer and footnote parts t
 tags, and writes the zip with every other part copied byte for byte (still compressed).
 
 The transformations are docxtpl's own (`patch_xml`, `fix_tables`, `resolve_listing` and its
-render post-processing), so the output is equivalent to `DocxTemplate.render` + `save`. The
-zip is deterministic: fixed entry times, the template's entry order, no clock anywhere.
+render post-processing), reached through officeflow.docxfence, so every part is what
+`DocxTemplate.render` + `save` writes (tests/test_render_equivalence.py compares them after
+C14N). `Image` values become inline pictures (officeflow.pictures). The zip is deterministic:
+fixed entry times, the template's entry order, no clock anywhere (officeflow.docxzip).
+What is and is not supported: docs/renderer.md.
 """
 
 from __future__ import annotations
 
 import copy
-import io
-import posixpath
 import re
-import struct
-import zipfile
-import zlib
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-from docx.opc.coreprops import CoreProperties
-from docx.opc.oxml import parse_xml as parse_part_xml
-from docx.opc.oxml import serialize_part_xml
-from docx.oxml.ns import nsmap
-from docx.oxml.parser import parse_xml
-from docxtpl import DocxTemplate
 from jinja2 import meta
 from lxml import etree
 
+from officeflow.docxfence import (
+    NSMAP,
+    CoreProperties,
+    fix_tables,
+    parse_part_xml,
+    parse_story_xml,
+    patch_xml,
+    resolve_listing,
+    serialize_part_xml,
+)
+from officeflow.docxzip import read_entries, relationships, write_zip
 from officeflow.errors import TemplateError
+from officeflow.pictures import PackagePictures, Placement, finalize, placing
 
 if TYPE_CHECKING:
     from officeflow.render import DocumentProperties
 
-W = f"{{{nsmap['w']}}}"
+W = f"{{{NSMAP['w']}}}"
 _RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _OFFICE_DOCUMENT = f"{_RELS}/officeDocument"
-_RENDERED_RELS = {f"{_RELS}/header", f"{_RELS}/footer", f"{_RELS}/footnotes"}
+# Rendered as docxtpl renders them, in its order: headers, then footers, then footnotes.
+_RENDERED_RELS = (f"{_RELS}/header", f"{_RELS}/footer", f"{_RELS}/footnotes")
 _CORE_PROPERTIES = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
 # Core properties docxtpl renders as Jinja (DocxTemplate.render_properties).
 _TEMPLATED_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
 _TAG = re.compile(r"\{\{|\{%|\{#")
 _LISTING_CHARS = re.compile("[\t\a\n\f]")
-COMPRESS_LEVEL = 6
-_DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01, the earliest a zip can say: no clock in the file
-_DOS_TIME = 0
-
-# docxtpl's XML transformations are methods that never touch the instance; one idle instance
-# lets us call them without loading a document.
-_DOCXTPL = DocxTemplate("")
 
 
 def jinja_environment() -> jinja2.Environment:
-    """The rendering rules: autoescape, strict variables, None prints as nothing."""
+    """The rendering rules: autoescape, strict variables, None prints as nothing, pictures."""
     return jinja2.Environment(
         autoescape=True,  # user text is data: `<`, `&`, `{{ }}` must come out literally
         undefined=jinja2.StrictUndefined,  # a missing value fails loudly, not as a blank
-        finalize=lambda value: "" if value is None else value,
+        finalize=finalize,  # None prints as nothing; an Image as its inline picture
     )
-
-
-@dataclass(frozen=True)
-class _Entry:
-    """One zip member as stored in the template: its compressed bytes and sizes."""
-
-    name: str
-    method: int
-    crc: int
-    size: int
-    raw: bytes  # compressed data, copied as is when the part is not rendered
-
-
-@dataclass(frozen=True)
-class _XmlPart:
-    """A header, footer or footnotes part with tags: its compiled template."""
-
-    name: str
-    template: jinja2.Template
-
-
-def _read_entries(data: bytes, path: Path) -> tuple[list[_Entry], dict[str, bytes]]:
-    """Every member's compressed bytes (for copying) and uncompressed bytes (for reading)."""
-    entries: list[_Entry] = []
-    texts: dict[str, bytes] = {}
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for info in archive.infolist():
-            if info.flag_bits & 0x1 or info.file_size > 0xFFFFFFFF or info.compress_size > 0xFFFFFFFF:
-                raise TemplateError(f"{path.name}: encrypted or ZIP64 members are not supported")
-            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise TemplateError(f"{path.name}: unsupported compression in {info.filename}")
-            offset = info.header_offset
-            name_length, extra_length = struct.unpack("<HH", data[offset + 26:offset + 30])
-            start = offset + 30 + name_length + extra_length
-            raw = data[start:start + info.compress_size]
-            entries.append(_Entry(info.filename, info.compress_type, info.CRC, info.file_size, raw))
-            texts[info.filename] = archive.read(info)
-    return entries, texts
-
-
-def _relationships(texts: dict[str, bytes], part: str) -> list[tuple[str, str]]:
-    """(type, target part name) of the relationships of `part` ("" = the package)."""
-    folder, name = posixpath.split(part)
-    rels_name = posixpath.join(folder, "_rels", f"{name}.rels")
-    if rels_name not in texts:
-        return []
-    root = etree.fromstring(texts[rels_name])
-    found = []
-    for rel in root:
-        if rel.get("TargetMode") == "External":
-            continue
-        target = rel.get("Target", "")
-        resolved = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-            posixpath.join(folder, target))
-        found.append((rel.get("Type", ""), resolved))
-    return found
 
 
 def _compile(env: jinja2.Environment, xml: str) -> jinja2.Template:
@@ -134,7 +74,7 @@ def _finish(rendered: str) -> str:
     xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", rendered)
     xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
     if _LISTING_CHARS.search(xml):  # the costly regexes only when a value has \n, \t, \a or \f
-        xml = _DOCXTPL.resolve_listing(xml)
+        xml = resolve_listing(xml)
     return xml
 
 
@@ -143,41 +83,41 @@ class PreparedTemplate:
 
     def __init__(self, path: Path, data: bytes | None = None) -> None:
         self.path = path
-        data = path.read_bytes() if data is None else data
-        try:
-            self._entries, texts = _read_entries(data, path)
-        except zipfile.BadZipFile as exc:
-            raise TemplateError(f"{path.name}: not a Word document (.docx): {exc}") from exc
+        self._entries, self._texts = read_entries(path.read_bytes() if data is None else data, path)
         self.env = jinja_environment()
-        main = next((t for k, t in _relationships(texts, "") if k == _OFFICE_DOCUMENT), None)
-        if main is None or main not in texts:
-            raise TemplateError(f"{path.name}: no main document part")
-        self.document_name = main
-        root = parse_xml(texts[main])
+        self.document_name = self._main_part()
+        root = parse_story_xml(self._texts[self.document_name])
         body = root.find(f"{W}body")
         if body is None:
             raise TemplateError(f"{path.name}: the document has no body")
         self._body_index = list(root).index(body)
-        self._body_source = _DOCXTPL.patch_xml(etree.tostring(body, encoding="unicode"))
-        self._body = _compile(self.env, self._body_source)
+        body_source = patch_xml(etree.tostring(body, encoding="unicode"))
+        self._body = _compile(self.env, body_source)
         root.remove(body)
         self._shell = root  # the document element without its body; copied per render
-        self._parts: dict[str, _XmlPart] = {}
-        self._sources = [self._body_source]
-        for kind, target in _relationships(texts, main):
-            if kind in _RENDERED_RELS and target in texts and texts[target]:
-                xml = _DOCXTPL.patch_xml(etree.tostring(parse_part_xml(texts[target]), encoding="unicode"))
+        self._sources = [body_source]
+        self._parts: dict[str, jinja2.Template] = {}  # header/footer/footnotes parts with tags
+        rels = relationships(self._texts, self.document_name)
+        for target in (t for wanted in _RENDERED_RELS for _r, k, t in rels if k == wanted):
+            if target in self._texts and self._texts[target] and target not in self._parts:
+                xml = patch_xml(etree.tostring(parse_part_xml(self._texts[target]), encoding="unicode"))
                 if _TAG.search(xml):  # a part without tags stays byte for byte as it is
-                    self._parts[target] = _XmlPart(target, _compile(self.env, xml))
+                    self._parts[target] = _compile(self.env, xml)
                     self._sources.append(xml)
-        core = next((t for k, t in _relationships(texts, "") if k == _CORE_PROPERTIES), None)
-        self.core_name = core if core in texts else None
-        self._core_blob = texts.get(core or "", b"")
+        self._pictures = PackagePictures(self._texts, [self.document_name, *self._parts])
+        core = next((t for _r, k, t in relationships(self._texts, "") if k == _CORE_PROPERTIES), None)
+        self.core_name = core if core in self._texts else None
         self._property_templates: dict[str, jinja2.Template] = {}
         if self.core_name:
-            props = CoreProperties(parse_xml(self._core_blob))
+            props = CoreProperties(parse_story_xml(self._texts[self.core_name]))
             for name in _TEMPLATED_PROPERTIES:
                 self._property_templates[name] = self.env.from_string(getattr(props, name))
+
+    def _main_part(self) -> str:
+        main = next((t for _r, k, t in relationships(self._texts, "") if k == _OFFICE_DOCUMENT), None)
+        if main is None or main not in self._texts:
+            raise TemplateError(f"{self.path.name}: no main document part")
+        return main
 
     def undeclared_variables(self, context: dict[str, Any] | None = None) -> set[str]:
         """Variables the template uses that `context` does not provide (all when None)."""
@@ -188,10 +128,13 @@ class PreparedTemplate:
 
     def render(self, context: dict[str, Any], properties: DocumentProperties | None = None) -> bytes:
         """The rendered .docx: same context and template → the same bytes."""
+        placement = Placement(self._pictures, self.path.name)
         try:
-            rendered = {self.document_name: self._render_document(context)}
-            for name, part in self._parts.items():
-                xml = _finish(part.template.render(context))
+            with placing(placement, self.document_name):
+                rendered = {self.document_name: self._render_document(context)}
+            for name, template in self._parts.items():
+                with placing(placement, name):
+                    xml = _finish(template.render(context))
                 try:
                     rendered[name] = serialize_part_xml(parse_part_xml(xml.encode("utf-8")))
                 except etree.XMLSyntaxError as exc:
@@ -200,12 +143,15 @@ class PreparedTemplate:
                 rendered[self.core_name] = self._render_core(context, properties)
         except jinja2.UndefinedError as exc:
             raise TemplateError(f"{self.path.name}: {exc}") from exc
-        return _write_zip(self._entries, rendered)
+        added = dict(placement.media)
+        for name, data in placement.changed_parts(self._texts).items():
+            (rendered if name in self._texts else added)[name] = data  # a part's first .rels is new
+        return write_zip(self._entries, rendered, added)
 
     def _render_document(self, context: dict[str, Any]) -> bytes:
         xml = _finish(self._body.render(context))
-        body = _DOCXTPL.fix_tables(xml)  # parses like docxtpl (recovering parser) and fixes grids
-        for index, element in enumerate(body.xpath("//wp:docPr", namespaces=nsmap), start=1001):
+        body = fix_tables(xml)  # parses like docxtpl (recovering parser) and fixes grids
+        for index, element in enumerate(body.xpath("//wp:docPr", namespaces=NSMAP), start=1001):
             element.attrib["id"] = str(index)  # as DocxTemplate.fix_docpr_ids
         root = etree.Element(self._shell.tag, attrib=dict(self._shell.attrib), nsmap=self._shell.nsmap)
         for child in self._shell:
@@ -214,7 +160,8 @@ class PreparedTemplate:
         return serialize_part_xml(root)
 
     def _render_core(self, context: dict[str, Any], properties: DocumentProperties | None) -> bytes:
-        props = CoreProperties(parse_xml(self._core_blob))
+        assert self.core_name is not None
+        props = CoreProperties(parse_story_xml(self._texts[self.core_name]))
         for name, template in self._property_templates.items():
             setattr(props, name, template.render(context))
         if properties is not None:
@@ -230,36 +177,6 @@ class PreparedTemplate:
             props.modified = issued
             props.revision = 1
         return serialize_part_xml(props._element)
-
-
-def _write_zip(entries: Iterable[_Entry], replaced: dict[str, bytes]) -> bytes:
-    """A zip in the template's member order; replaced members deflated, the rest copied raw."""
-    out = bytearray()
-    central = bytearray()
-    count = 0
-    for entry in entries:
-        if entry.name in replaced:
-            data = replaced[entry.name]
-            compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
-            raw = compressor.compress(data) + compressor.flush()
-            method, crc, size = zipfile.ZIP_DEFLATED, zlib.crc32(data), len(data)
-        else:
-            raw, method, crc, size = entry.raw, entry.method, entry.crc, entry.size
-        name = entry.name.encode("utf-8")
-        flags = 0x800 if not entry.name.isascii() else 0
-        offset = len(out)
-        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, method, _DOS_TIME, _DOS_DATE,
-                           crc, len(raw), size, len(name), 0)
-        out += name
-        out += raw
-        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flags, method, _DOS_TIME,
-                               _DOS_DATE, crc, len(raw), size, len(name), 0, 0, 0, 0, 0, offset)
-        central += name
-        count += 1
-    start = len(out)
-    out += central
-    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(central), start, 0)
-    return bytes(out)
 
 
 _CACHE: dict[Path, tuple[tuple[int, int], PreparedTemplate]] = {}

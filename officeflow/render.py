@@ -1,4 +1,8 @@
-"""Render the controlled Word document with docxtpl (autoescape on, strict variables)."""
+"""Render the controlled Word document: its context, properties and the prepared renderer.
+
+The renderer (officeflow.fastrender) writes what docxtpl would (autoescape on, strict
+variables); docs/renderer.md lists what it supports. `Image` values become inline pictures.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,12 @@ from pydantic import BaseModel
 from officeflow.errors import TemplateError
 from officeflow.fastrender import prepared_template
 from officeflow.model import ParsedDocument
+from officeflow.pictures import Image
 from officeflow.records import Status
 from officeflow.stamp import Stamp
+
+__all__ = ["DocumentProperties", "Image", "build_context", "check_template", "format_value",
+           "render_docx"]
 
 CONTROLLED_MARK = "受控文件"
 STATUS_MARKS = {Status.SUPERSEDED: "已失效 · 仅供追溯", Status.WITHDRAWN: "已废止 · 仅供追溯"}

@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import os
+import re
 import shutil
 import zipfile
 from datetime import UTC, date, datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import docx
+import pypdf
 import pytest
 from conftest import TODAY
-from docxtpl import DocxTemplate
+from docx.shared import Cm
+from docxparts import differences, tiny_png, with_docxtpl
 from factory import make_workbook
 
+from officeflow import docxfence
 from officeflow.errors import TemplateError
-from officeflow.fastrender import PreparedTemplate, jinja_environment, prepared_template
+from officeflow.fastrender import PreparedTemplate, prepared_template
 from officeflow.ledger import SqliteLedger
+from officeflow.pdf import convert_to_pdf
 from officeflow.pipeline import OutputPlan, check_workbook, plan_outputs, process_bytes
-from officeflow.render import render_docx
+from officeflow.render import Image, render_docx
 from officeflow.settings import Workspace
 from officeflow.stamp import stamp_document
 
+ROOT = Path(__file__).resolve().parent.parent
 TRICKY = "R&D <流程> {{ x }} {% if %} a<b & c>d \"引号\" 'x'"
 
 
@@ -34,15 +42,6 @@ def plan_for(tmp_path: Path, workspace: Workspace, ledger: SqliteLedger, **kwarg
     stamp = stamp_document(checked.parsed, checked.context)
     return plan_outputs(checked.parsed, stamp, checked.context, workspace, "book.xlsx",
                         datetime(2024, 9, 1, 9, 0))
-
-
-def with_docxtpl(plan: OutputPlan) -> bytes:
-    """The reference: a plain docxtpl render + save with the same rules."""
-    template = DocxTemplate(plan.template)
-    template.render(plan.context, jinja_environment(), autoescape=True)
-    buffer = io.BytesIO()
-    template.save(buffer)
-    return buffer.getvalue()
 
 
 def text_dump(blob: bytes) -> list[str]:
@@ -65,13 +64,14 @@ STEPS_20 = [[str(i), f"第{i}步：核对{TRICKY}\n第二行说明", "客服专�
     {"fields": {"流程名称": TRICKY, "流程负责人": "=王敏"}, "steps": STEPS_20},
     {"fields": {"流程编号": "CRM-CS-2024-005"}, "related": []},  # an empty list: the 无 row
 ])
-def test_same_text_as_docxtpl(tmp_path: Path, workspace: Workspace, ledger: SqliteLedger,
-                              kwargs: dict[str, Any]) -> None:
+def test_same_parts_as_docxtpl(tmp_path: Path, workspace: Workspace, ledger: SqliteLedger,
+                               kwargs: dict[str, Any]) -> None:
+    """Tricky values (<, &, {{ }}, line breaks, a leading =) give the XML docxtpl gives, part by part."""
     plan = plan_for(tmp_path, workspace, ledger, **kwargs)
-    reference = text_dump(with_docxtpl(plan))
-    fast = text_dump(prepared_template(plan.template).render(plan.context))
-    assert fast == reference
-    assert any(TRICKY in line for line in fast) or "无" in " ".join(fast)
+    fast = prepared_template(plan.template).render(plan.context)
+    assert differences(fast, with_docxtpl(plan.template, plan.context)) == []
+    lines = text_dump(fast)
+    assert any(TRICKY in line for line in lines) or "无" in " ".join(lines)
 
 
 def test_tricky_values_come_out_literally_in_body_table_and_header(tmp_path: Path, workspace: Workspace,
@@ -165,3 +165,104 @@ def test_not_a_docx_is_a_template_error(tmp_path: Path) -> None:
         prepared_template(broken)
     with pytest.raises(TemplateError, match="not found"):
         prepared_template(tmp_path / "missing.docx")
+
+
+# --------------------------------------------------------------------- pictures
+
+
+FLOW = tiny_png(40, 20, (200, 30, 30))  # 40×20 px at 72 dpi
+
+
+def flowchart_template(path: Path, title: str = "") -> Path:
+    document = docx.Document()
+    document.add_paragraph("流程图：{{ flowchart }}")
+    document.core_properties.title = title
+    document.save(str(path))
+    return path
+
+
+def test_a_picture_is_an_inline_picture_with_its_own_media_part(tmp_path: Path) -> None:
+    template = PreparedTemplate(flowchart_template(tmp_path / "flow.docx"))
+    first = template.render({"flowchart": Image(FLOW, width_cm=4)})
+    assert first == PreparedTemplate(tmp_path / "flow.docx").render({"flowchart": Image(FLOW, width_cm=4)})
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        assert archive.testzip() is None
+        assert archive.read("word/media/image1.png") == FLOW
+        assert b'<Default Extension="png" ContentType="image/png"/>' in archive.read("[Content_Types].xml")
+        rels = archive.read("word/_rels/document.xml.rels").decode()
+        assert ('<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                'relationships/image" Target="media/image1.png"/>') in rels
+    document = docx.Document(io.BytesIO(first))
+    [shape] = document.inline_shapes
+    assert (shape.width, shape.height) == (Cm(4), Cm(2))  # the aspect ratio kept
+    assert document.paragraphs[0].text == "流程图："
+    assert shape._inline.graphic.graphicData.pic.blipFill.blip.embed == "rId9"
+
+
+def test_a_picture_that_is_no_image_is_a_template_error(tmp_path: Path) -> None:
+    template = PreparedTemplate(flowchart_template(tmp_path / "flow.docx"))
+    with pytest.raises(TemplateError) as raised:
+        template.render({"flowchart": Image(b"not a png", width_cm=4)})
+    assert str(raised.value) == "flow.docx: picture 9 bytes: not a PNG, JPEG, GIF, BMP or TIFF image"
+    with pytest.raises(TemplateError) as raised:
+        template.render({"flowchart": Image(tmp_path / "missing.png")})
+    assert str(raised.value).startswith(f"flow.docx: picture {tmp_path / 'missing.png'}: ")
+
+
+def test_a_picture_in_a_document_property_is_a_template_error(tmp_path: Path) -> None:
+    template = PreparedTemplate(flowchart_template(tmp_path / "flow.docx", title="{{ flowchart }}"))
+    with pytest.raises(TemplateError) as raised:
+        template.render({"flowchart": Image(FLOW)})
+    assert str(raised.value) == ("a picture can only be placed in the document body, a header, "
+                                 "a footer or the footnotes (not in a document property)")
+
+
+@pytest.mark.slow
+def test_libreoffice_opens_a_document_with_a_picture(tmp_path: Path) -> None:
+    assert shutil.which("soffice"), "LibreOffice (soffice) is not installed: it is needed to check pictures"
+    document = tmp_path / "flow.docx"
+    document.write_bytes(PreparedTemplate(flowchart_template(tmp_path / "template.docx")).render(
+        {"flowchart": Image(FLOW, width_cm=4)}))
+    [pdf] = convert_to_pdf([document], tmp_path / "pdf")
+    [page] = pypdf.PdfReader(pdf).pages
+    assert page.extract_text().strip() == "流程图："
+    [picture] = page.images
+    assert picture.image is not None and picture.image.size == (40, 20)
+
+
+# --------------------------------------------------------------------- the fence
+
+
+def test_python_docx_and_docxtpl_are_the_versions_the_fence_was_checked_against() -> None:
+    pins = dict(re.findall(r'"(python-docx|docxtpl)==([^"]+)"', (ROOT / "pyproject.toml").read_text()))
+    fenced = {"python-docx": docxfence.PYTHON_DOCX_VERSION, "docxtpl": docxfence.DOCXTPL_VERSION}
+    installed = {name: version(name) for name in fenced}
+    assert pins == fenced == installed, (
+        f"pyproject.toml pins {pins}, officeflow/docxfence.py was checked against {fenced}, "
+        f"installed are {installed}. The prepared renderer uses internals of these libraries: "
+        "install the pinned versions, or run tests/test_render_equivalence.py with the new ones, "
+        "review officeflow/docxfence.py, and move the pin and the constant together.")
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module `path` imports, at any level (function-level imports included)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_only_the_fence_touches_python_docx_and_docxtpl() -> None:
+    """The renderer reaches python-docx and docxtpl through officeflow/docxfence.py alone."""
+    def library(name: str) -> bool:
+        return name.split(".")[0] in ("docx", "docxtpl")
+
+    renderer = ("docxzip", "fastrender", "pictures", "render")
+    assert {m: sorted(filter(library, imported_modules(ROOT / "officeflow" / f"{m}.py"))) for m in renderer} == {
+        m: [] for m in renderer}
+    docxtpl_users = {path.relative_to(ROOT).as_posix() for path in (ROOT / "officeflow").rglob("*.py")
+                     if any(name.split(".")[0] == "docxtpl" for name in imported_modules(path))}
+    assert docxtpl_users == {"officeflow/docxfence.py"}
