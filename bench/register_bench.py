@@ -9,6 +9,7 @@ styles, relative hyperlinks, literal text for every string.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import random
 import resource
@@ -237,6 +238,10 @@ WRITERS: dict[str, Callable[[Sequence[RegisterRow], Path], None]] = {
 }
 
 
+# Comparison writers need their library; a missing one is skipped, not a failure.
+NEEDS: dict[str, str] = {"openpyxl write_only": "openpyxl", "xlsxwriter constant_memory": "xlsxwriter"}
+
+
 def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
@@ -259,13 +264,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--one", nargs=2, metavar=("WRITER", "ROWS"), help=argparse.SUPPRESS)
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--writers", nargs="+", choices=list(WRITERS), default=list(WRITERS))
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one[0], int(args.one[1]))))
         return
     print(f"goal: {SIZES[-1]:,} rows in ≤ {GOAL_SECONDS} s, peak < {GOAL_MB:.0f} MB")
     print(f"{'writer':<28} {'rows':>7} {'seconds':>8} {'peak MB':>8} {'+MB':>6} {'file MB':>8}")
-    for writer in WRITERS:
+    for writer in args.writers:
+        if writer in NEEDS and importlib.util.find_spec(NEEDS[writer]) is None:
+            print(f"{writer:<28} skipped: {NEEDS[writer]} is not installed")
+            continue
         for count in args.sizes:
             run = subprocess.run(
                 [sys.executable, __file__, "--one", writer, str(count)],

@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 import openpyxl
 import pytest
 
-from officeflow import register
+from officeflow import register, xlsx_stream
 from officeflow.register import RegisterRow, display_width, export_register
 
 TODAY = date(2025, 3, 1)
@@ -310,7 +310,7 @@ def test_datetimes_in_date_fields_are_accepted(tmp_path: Path) -> None:
 def test_links_beyond_excel_limit_become_text(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(register, "MAX_LINKS_PER_SHEET", 2)
+    monkeypatch.setattr(xlsx_stream, "MAX_LINKS_PER_SHEET", 2)
     rows = [make_row(document_path=f"a/{n}.docx") for n in range(3)]
     _, wb = export(tmp_path, rows)
     ws = wb["总台账"]
@@ -387,3 +387,31 @@ def test_libreoffice_converts_register(tmp_path: Path) -> None:
     assert first[5] == "2024-08-01"  # a real date shown with the yyyy-mm-dd format
     assert first[12] == "CRM-CS-2024-005_V2.0.docx"
     assert first[15] == "2024-07-30 09:15:03"
+
+
+def test_table_sheet_beside_the_register(tmp_path: Path) -> None:
+    """A plain TableSheet: typed cells, the header style, frozen header and filter, any width."""
+    columns = (("流水号", "text", 20), ("发放日期", "date", 12), ("打印时间", "datetime", 20)) + tuple(
+        (f"列{n}", "text", 8) for n in range(4, 29)
+    )  # 28 columns: past Z into AA, AB
+    rows = [
+        ("CRM-CS-2024-005-V2.0-001", date(2024, 8, 1), datetime(2024, 8, 1, 9, 30), *["x"] * 24, "末"),
+        ("=1+1", None, "未打印", *[None] * 25),
+    ]
+    path = tmp_path / "register.xlsx"
+    extra = register.TableSheet("培训副本发放", columns, rows)
+    export_register([make_row()], path, today=TODAY, extra_sheets=[extra])
+    wb = openpyxl.load_workbook(path)
+    ws = wb["培训副本发放"]
+    assert wb.sheetnames == ["总台账", "现行有效", "复审提醒", "培训副本发放"]
+    assert [c.value for c in ws[1]] == [header for header, _, _ in columns]
+    assert ws["AB1"].value == "列28"
+    assert ws["AB1"].font.b is True
+    assert [c.value for c in ws[2]][:3] == ["CRM-CS-2024-005-V2.0-001", datetime(2024, 8, 1), datetime(2024, 8, 1, 9, 30)]
+    assert ws["AB2"].value == "末"
+    assert [c.value for c in ws[3]][:4] == ["=1+1", None, "未打印", None]
+    assert ws["A3"].data_type == "s"  # literal text, never a formula
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == "A1:AB3"
+    assert ws.column_dimensions["AB"].width == 8
+    wb.close()
