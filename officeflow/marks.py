@@ -31,7 +31,7 @@ def marking_for(state: VersionState, effective_date: date, withdrawal: Withdrawa
     if status is Status.CURRENT:
         return Marking(CONTROLLED_MARK, status.value)
     if status is Status.PENDING:
-        return Marking(f"{CONTROLLED_MARK} · 待生效",
+        return Marking(f"{CONTROLLED_MARK} · {status.value}",
                        f"{status.value}（{effective_date:%Y-%m-%d} 起施行）")
     if status is Status.SUPERSEDED:
         since = f"（{state.expiry_date:%Y-%m-%d} 起）" if state.expiry_date else ""
