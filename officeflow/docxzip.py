@@ -12,7 +12,7 @@ import posixpath
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,16 +62,19 @@ def _entry(data: bytes, info: zipfile.ZipInfo, path: Path) -> Entry:
                  data[start:start + info.compress_size])
 
 
-def write_zip(entries: Iterable[Entry], replaced: dict[str, bytes], added: dict[str, bytes]) -> bytes:
-    """A zip in the template's member order, then `added`; replaced and added members deflated,
-    the rest copied raw."""
+def write_zip(entries: Iterable[Entry], replaced: dict[str, bytes], added: dict[str, bytes],
+              stored: Collection[str] = ()) -> bytes:
+    """A zip in the template's member order, then `added`; replaced and added members deflated
+    (`stored` ones kept as they are: pictures are compressed already), the rest copied raw."""
     out = bytearray()
     central = bytearray()
     count = 0
     members = [(e.name, replaced.get(e.name), e) for e in entries]
     members += [(name, data, None) for name, data in added.items()]
     for name, data, entry in members:
-        if data is not None:
+        if data is not None and name in stored:
+            raw, method, crc, size = data, zipfile.ZIP_STORED, zlib.crc32(data), len(data)
+        elif data is not None:
             compressor = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
             raw = compressor.compress(data) + compressor.flush()
             method, crc, size = zipfile.ZIP_DEFLATED, zlib.crc32(data), len(data)

@@ -64,9 +64,12 @@ def jinja_environment() -> jinja2.Environment:
     )
 
 
-def _compile(env: jinja2.Environment, xml: str) -> jinja2.Template:
+def _compile(env: jinja2.Environment, xml: str, path: Path) -> jinja2.Template:
     # As DocxTemplate.render_xml_part: one paragraph per line, so errors carry a useful line.
-    return env.from_string(re.sub(r"<w:p([ >])", r"\n<w:p\1", xml))
+    try:
+        return env.from_string(re.sub(r"<w:p([ >])", r"\n<w:p\1", xml))
+    except jinja2.TemplateError as exc:  # a broken tag or an unknown filter: the template's fault
+        raise TemplateError(f"{path.name}: {exc}") from exc
 
 
 def _finish(rendered: str) -> str:
@@ -92,7 +95,7 @@ class PreparedTemplate:
             raise TemplateError(f"{path.name}: the document has no body")
         self._body_index = list(root).index(body)
         body_source = patch_xml(etree.tostring(body, encoding="unicode"))
-        self._body = _compile(self.env, body_source)
+        self._body = _compile(self.env, body_source, path)
         root.remove(body)
         self._shell = root  # the document element without its body; copied per render
         self._sources = [body_source]
@@ -102,7 +105,7 @@ class PreparedTemplate:
             if target in self._texts and self._texts[target] and target not in self._parts:
                 xml = patch_xml(etree.tostring(parse_part_xml(self._texts[target]), encoding="unicode"))
                 if _TAG.search(xml):  # a part without tags stays byte for byte as it is
-                    self._parts[target] = _compile(self.env, xml)
+                    self._parts[target] = _compile(self.env, xml, path)
                     self._sources.append(xml)
         self._pictures = PackagePictures(self._texts, [self.document_name, *self._parts])
         core = next((t for _r, k, t in relationships(self._texts, "") if k == _CORE_PROPERTIES), None)
@@ -111,7 +114,10 @@ class PreparedTemplate:
         if self.core_name:
             props = CoreProperties(parse_story_xml(self._texts[self.core_name]))
             for name in _TEMPLATED_PROPERTIES:
-                self._property_templates[name] = self.env.from_string(getattr(props, name))
+                try:
+                    self._property_templates[name] = self.env.from_string(getattr(props, name))
+                except jinja2.TemplateError as exc:
+                    raise TemplateError(f"{path.name}: document property {name}: {exc}") from exc
 
     def _main_part(self) -> str:
         main = next((t for _r, k, t in relationships(self._texts, "") if k == _OFFICE_DOCUMENT), None)
@@ -146,7 +152,7 @@ class PreparedTemplate:
         added = dict(placement.media)
         for name, data in placement.changed_parts(self._texts).items():
             (rendered if name in self._texts else added)[name] = data  # a part's first .rels is new
-        return write_zip(self._entries, rendered, added)
+        return write_zip(self._entries, rendered, added, stored=placement.media.keys())
 
     def _render_document(self, context: dict[str, Any]) -> bytes:
         xml = _finish(self._body.render(context))

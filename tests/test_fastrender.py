@@ -188,6 +188,8 @@ def test_a_picture_is_an_inline_picture_with_its_own_media_part(tmp_path: Path) 
     with zipfile.ZipFile(io.BytesIO(first)) as archive:
         assert archive.testzip() is None
         assert archive.read("word/media/image1.png") == FLOW
+        # stored, not deflated again: a picture is compressed already (and deflating it is slow)
+        assert archive.getinfo("word/media/image1.png").compress_type == zipfile.ZIP_STORED
         assert b'<Default Extension="png" ContentType="image/png"/>' in archive.read("[Content_Types].xml")
         rels = archive.read("word/_rels/document.xml.rels").decode()
         assert ('<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
@@ -266,3 +268,17 @@ def test_only_the_fence_touches_python_docx_and_docxtpl() -> None:
     docxtpl_users = {path.relative_to(ROOT).as_posix() for path in (ROOT / "officeflow").rglob("*.py")
                      if any(name.split(".")[0] == "docxtpl" for name in imported_modules(path))}
     assert docxtpl_users == {"officeflow/docxfence.py"}
+
+
+def test_a_template_jinja_cannot_compile_is_a_template_error(tmp_path: Path) -> None:
+    document = docx.Document()
+    document.add_paragraph("{{ name | shout }}")
+    document.save(str(tmp_path / "filter.docx"))
+    with pytest.raises(TemplateError) as raised:
+        PreparedTemplate(tmp_path / "filter.docx")
+    assert str(raised.value) == "filter.docx: No filter named 'shout'."
+    flowchart_template(tmp_path / "title.docx", title="{{ name")
+    with pytest.raises(TemplateError) as raised:
+        PreparedTemplate(tmp_path / "title.docx")
+    assert str(raised.value) == ("title.docx: document property title: unexpected end of template, "
+                                 "expected 'end of print statement'.")

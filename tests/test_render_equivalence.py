@@ -20,7 +20,7 @@ import pytest
 from conftest import TODAY
 from docx.shared import Cm
 from docxparts import differences, replace_in_part, tiny_png, with_docxtpl
-from docxtpl import InlineImage
+from docxtpl import InlineImage, Listing, RichText, RichTextParagraph
 
 from officeflow.fastrender import prepared_template
 from officeflow.kinds import KINDS, register_kind, unregister_kind
@@ -210,3 +210,21 @@ def test_pictures_beside_the_templates_own_picture_render_as_docxtpl(tmp_path: P
 
     fast = prepared_template(template).render(context)
     assert differences(fast, with_docxtpl(template, context, prepare=inline_images)) == []
+
+
+def test_docxtpl_rich_text_and_listing_render_as_docxtpl(tmp_path: Path) -> None:
+    """RichText ({{r }}, {{p }}) and Listing are docxtpl's own objects: they render the same way."""
+    document = docx.Document()
+    document.add_paragraph("说明：{{r rich }}。")
+    document.add_paragraph("{{p paragraph }}")
+    document.add_paragraph("{{ listing }}")
+    template = tmp_path / "rich.docx"
+    document.save(str(template))
+    rich = RichText("加粗 <R&D>", bold=True, color="C00000")
+    rich.add("\n第二行", italic=True)
+    context = {"rich": rich, "paragraph": RichTextParagraph(RichText("整段"), parastyle="Heading 1"),
+               "listing": Listing("第一行\n第二行\t制表 <&>")}
+    fast = prepared_template(template).render(context)
+    assert differences(fast, with_docxtpl(template, context)) == []
+    assert [p.text for p in docx.Document(io.BytesIO(fast)).paragraphs] == [
+        "说明：加粗 <R&D>\n第二行。", "整段", "第一行\n第二行\t制表 <&>"]
