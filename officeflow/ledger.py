@@ -1,7 +1,8 @@
 """The ledger: the state of documents, versions, revision entries, copies and the audit trail.
 
 It is the source of truth; the register spreadsheet and the reading copies are derived from
-it. The API is `officeflow.ledger_protocol.Ledger`; this module opens the backend (SQLite).
+it. The API is `officeflow.ledger_protocol.Ledger`; this module opens the backend: the SQLite
+file by default, PostgreSQL (officeflow.ledger_pg, the `postgres` extra) for a `postgresql://` URL.
 """
 
 from __future__ import annotations
@@ -9,14 +10,30 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from officeflow.ledger_errors import LedgerError
 from officeflow.ledger_protocol import Event, Ledger, TrainingCopy, chain_hash
 from officeflow.ledger_sqlite import SqliteLedger
 
-__all__ = ["Event", "Ledger", "SqliteLedger", "TrainingCopy", "chain_hash", "open_ledger"]
+__all__ = ["Event", "Ledger", "SqliteLedger", "TrainingCopy", "chain_hash", "is_postgres_url", "open_ledger"]
+
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
-def open_ledger(path: Path) -> SqliteLedger:
-    return SqliteLedger(path)
+def is_postgres_url(url: str | None) -> bool:
+    return bool(url) and url.strip().lower().startswith(_POSTGRES_SCHEMES)  # type: ignore[union-attr]
+
+
+def open_ledger(path: Path, url: str | None = None) -> Ledger:
+    """The SQLite file at `path`, or the PostgreSQL ledger at `url` (ledger_url / OFFICEFLOW_LEDGER_URL)."""
+    if not url or not url.strip():
+        return SqliteLedger(path)
+    if not is_postgres_url(url):
+        raise LedgerError(f"ledger_url 无法识别：应以 postgresql:// 开头（{url.split('://')[0]}://…）")
+    try:  # the optional extra: imported only when asked for
+        from officeflow.ledger_pg import PgLedger
+    except ImportError as exc:
+        raise LedgerError("使用 PostgreSQL 台账需要安装 psycopg：pip install 'officeflow[postgres]'") from exc
+    return PgLedger(url.strip())
 
 
 # Compatibility wrappers (older call sites); each is one Ledger method.
