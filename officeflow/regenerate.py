@@ -18,11 +18,14 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import click
 
 from officeflow.archive import RECORDS_FOLDER, inside
 from officeflow.errors import NotFoundError, OfficeflowError, TemplateError
@@ -38,6 +41,9 @@ from officeflow.render import render_docx
 from officeflow.settings import Workspace
 from officeflow.stamp import stamp_document
 from officeflow.versions import version_key
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 _EVENT_BATCH = 500
 
@@ -310,20 +316,18 @@ def regenerate(workspace: Workspace, ledger: Ledger, doc_ids: list[str] | None =
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     summary = RegenerateSummary(dry_run=dry_run)
     pending: list[Regenerated] = []
-    bar = _Progress(len(jobs)) if progress else None
-    for item in _run(workspace, jobs, not dry_run, workers):
-        summary.add(item)
-        if bar:
-            bar.step(len(summary.failed))
-        if not dry_run:
-            pending.append(item)
-            if len(pending) >= _EVENT_BATCH:
-                _record(ledger, pending)
-                pending = []
+    with _progress_bar(len(jobs), progress) as bar:
+        for item in _run(workspace, jobs, not dry_run, workers):
+            summary.add(item)
+            if bar:
+                bar.update(1, summary)
+            if not dry_run:
+                pending.append(item)
+                if len(pending) >= _EVENT_BATCH:
+                    _record(ledger, pending)
+                    pending = []
     if pending:
         _record(ledger, pending)
-    if bar:
-        bar.close()
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -339,21 +343,17 @@ def _record(ledger: Ledger, items: Iterable[Regenerated], event: str = "regenera
     ledger.set_reading_copies(updates, events)
 
 
-class _Progress:
-    """A one-line progress display on stderr (the CLI may replace it with its own)."""
+def _progress_bar(total: int, shown: bool) -> AbstractContextManager[ProgressBar[RegenerateSummary] | None]:
+    """click's bar on stderr (position, percent, ETA, documents per second), or nothing."""
+    if not shown:  # the CLI shows it only on a terminal: a log file gets the summary alone
+        return nullcontext()
+    started = time.perf_counter()
 
-    def __init__(self, total: int) -> None:
-        self.total, self.done, self.started = total, 0, time.perf_counter()
+    def rate(summary: RegenerateSummary | None) -> str | None:
+        if summary is None:
+            return None
+        per_second = summary.total / max(time.perf_counter() - started, 1e-9)
+        return f"{per_second:.1f} docs/s" + (f", {len(summary.failed)} failed" if summary.failed else "")
 
-    def step(self, failed: int) -> None:
-        self.done += 1
-        if self.done == self.total or self.done % 10 == 0:
-            rate = self.done / max(time.perf_counter() - self.started, 1e-9)
-            sys.stderr.write(f"\rregenerate {self.done}/{self.total} "
-                             f"({100 * self.done / max(self.total, 1):.0f}%) {rate:.1f} docs/s"
-                             f"{f', {failed} failed' if failed else ''}  ")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        sys.stderr.write("\n")
-        sys.stderr.flush()
+    return click.progressbar(length=total, label="regenerate", show_pos=True, show_percent=True, item_show_func=rate,
+                             file=sys.stderr)

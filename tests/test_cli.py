@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -124,6 +128,44 @@ def test_regenerate_twice_reports_unchanged(tmp_path: Path) -> None:
     assert code == 0, output
     assert "已更新 changed 0，未变 unchanged 1，失败 failed 0" in output
     assert invoke("-w", str(tmp_path), "regenerate")[0] == 2  # nothing selected: a usage error
+
+
+def _regenerate_with_stderr_on(tmp_path: Path, tty: bool) -> tuple[str, str]:
+    """`officeflow regenerate --all` in a real process, stderr on a terminal (pty) or a pipe."""
+    command = [sys.executable, "-m", "officeflow", "-w", str(tmp_path), "regenerate", "--all", "--workers", "1"]
+    if not tty:
+        run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        return run.stdout, run.stderr
+    controller, terminal = pty.openpty()
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=terminal, text=True) as child:
+        os.close(terminal)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        stdout = child.stdout.read() if child.stdout else ""
+    os.close(controller)
+    return stdout, seen.decode()
+
+
+def test_regenerate_shows_a_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
+    invoke("-w", str(tmp_path), "process", str(make_workbook(tmp_path)))
+    summary = r"已更新 changed 0，未变 unchanged 1，失败 failed 0（\d+\.\d s）\n"
+    stdout, stderr = _regenerate_with_stderr_on(tmp_path, tty=False)
+    assert re.fullmatch(summary, stdout)
+    assert stderr == ""  # a log file or a pipe gets no bar
+    stdout, stderr = _regenerate_with_stderr_on(tmp_path, tty=True)
+    assert re.fullmatch(summary, stdout)
+    # click's bar: redrawn in place (\r, cursor hidden), then the cursor back and a newline.
+    frames = stderr.split("\r\x1b[?25l")
+    assert frames[0] == ""
+    assert frames[1].rstrip() == "regenerate  [------------------------------------]  0/1    0%"
+    assert re.fullmatch(r"regenerate  \[#{36}\]  1/1  100%  \d+\.\d docs/s *\x1b\[\?25h\r?\n", frames[-1])
 
 
 def test_training_refuses_unknown_document_and_recall_lists_nothing(tmp_path: Path) -> None:
