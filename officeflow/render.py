@@ -24,7 +24,7 @@ __all__ = ["DocumentProperties", "Image", "build_context", "check_template", "fo
            "render_docx"]
 
 CONTROLLED_MARK = "受控文件"
-STATUS_MARKS = {Status.SUPERSEDED: "已失效 · 仅供追溯", Status.WITHDRAWN: "已废止 · 仅供追溯"}
+STATUS_MARKS = {s: f"{s.value} · 仅供追溯" for s in (Status.SUPERSEDED, Status.WITHDRAWN)}
 
 
 def format_value(value: Any) -> Any:
