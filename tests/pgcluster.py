@@ -110,6 +110,10 @@ class PgCluster:
         return name
 
 
+def database_of(url: str) -> str:
+    return url.split("@/", 1)[1].split("?", 1)[0]
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
     reason = why_unavailable()

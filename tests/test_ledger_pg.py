@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from pgcluster import PgCluster, pg_cluster, pg_url  # noqa: F401 - fixtures
+from pgcluster import OWNER, PgCluster, pg_cluster, pg_url  # noqa: F401 - fixtures
 
 from officeflow.chain import check_chain
 from officeflow.ledger import open_ledger
@@ -64,7 +64,6 @@ def fresh(backend: tuple[str, str | None], tmp_path: Path, pg: PgCluster | None)
     if backend[0] == "sqlite":
         return open_ledger(tmp_path / "other" / "ledger.sqlite3")
     assert pg is not None
-    from pgcluster import OWNER
     return open_ledger(Path("unused"), pg.url(pg.new_database(), OWNER))
 
 
