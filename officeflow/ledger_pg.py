@@ -9,8 +9,6 @@ predecessor, and the anchor (`chain_head`) is moved by a trigger the app role ca
 
 from __future__ import annotations
 
-import getpass
-import socket
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -23,6 +21,15 @@ from psycopg.rows import dict_row
 
 from officeflow.ledger_errors import LedgerError, VersionTaken
 from officeflow.ledger_pg_checks import anchor_broken, structural_problems
+from officeflow.ledger_pg_rows import (
+    EVENT_COLUMNS,
+    RECORD_COLUMNS,
+    UPSERT_VERSION,
+    actor,
+    redact,
+    to_copy,
+    to_record,
+)
 from officeflow.ledger_pg_schema import (
     LOCK_CLASS_CHAIN,
     LOCK_CLASS_EXPORT,
@@ -40,45 +47,6 @@ from officeflow.records import (
 )
 from officeflow.versions import version_key
 
-_RECORD_COLUMNS = ("doc_id, version, kind, name, effective_date, category, department, owner, approver, "
-                   "document_path, source_path, manifest_path, source_sha256, document_sha256, "
-                   "received_at, kind_label, issued_path, issued_sha256")
-_EVENT_COLUMNS = ("id", "at", "event", "doc_id", "version", "file", "sha256", "actor", "host", "detail",
-                  "prev_hash", "hash")
-_VERSION_FIELDS = (*_RECORD_COLUMNS.split(", "), "marking")
-_UPSERT_VERSION = (
-    f"INSERT INTO versions ({', '.join(_VERSION_FIELDS)}) VALUES ({', '.join(f'%({c})s' for c in _VERSION_FIELDS)}) "
-    "ON CONFLICT ON CONSTRAINT versions_one_version DO UPDATE SET "
-    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _VERSION_FIELDS[2:])
-    # A re-run after a crash between archive and ledger writes the same row again; a different
-    # source for the same 流程编号/版本号 is another host that issued it first.
-    + " WHERE versions.source_sha256 = EXCLUDED.source_sha256 RETURNING 1"
-)
-
-
-def _actor() -> tuple[str, str]:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry in some containers
-        user = "unknown"
-    return user, socket.gethostname()
-
-
-def _record(row: tuple) -> VersionRecord:  # type: ignore[type-arg]
-    (doc_id, version, kind, name, effective, category, department, owner, approver, document, source,
-     manifest, source_sha, document_sha, received, kind_label, issued_path, issued_sha) = row
-    return VersionRecord(doc_id, version, kind, name, date.fromisoformat(effective), category,
-                         department, owner, approver, document, source, manifest, source_sha,
-                         document_sha, datetime.fromisoformat(received), kind_label, issued_path,
-                         issued_sha)
-
-
-def _copy(r: dict[str, Any]) -> TrainingCopy:
-    return TrainingCopy(r["serial"], r["doc_id"], r["version"], r["sequence"], r["recipient"],
-                        datetime.fromisoformat(r["printed_at"]), r["pdf_path"],
-                        datetime.fromisoformat(r["returned_at"]) if r["returned_at"] else None,
-                        r["closed_as"])
-
 
 class PgLedger:
     """The ledger in a PostgreSQL database (one ledger per schema, chosen by the URL's search_path)."""
@@ -89,7 +57,7 @@ class PgLedger:
             self._db = psycopg.connect(url, autocommit=True, row_factory=dict_row)
         except psycopg.OperationalError as exc:
             raise LedgerError(f"无法连接 PostgreSQL 台账（{redact(url)}）：{exc}".strip()) from exc
-        self._actor = _actor()
+        self._actor = actor()
         self._chain_key = (LOCK_CLASS_CHAIN,)
         current = schema_version(self._db)
         if current < SCHEMA_VERSION:
@@ -118,8 +86,8 @@ class PgLedger:
     # ------------------------------------------------------------ documents and versions
 
     def history(self, doc_id: str) -> DocumentHistory:
-        rows = self._rows(f"SELECT {_RECORD_COLUMNS} FROM versions WHERE doc_id = %s", (doc_id,))
-        versions = sorted((_record(r) for r in rows), key=lambda v: version_key(v.version))
+        rows = self._rows(f"SELECT {RECORD_COLUMNS} FROM versions WHERE doc_id = %s", (doc_id,))
+        versions = sorted((to_record(r) for r in rows), key=lambda v: version_key(v.version))
         entries = {
             r["version"]: RevisionEntry(r["version"], date.fromisoformat(r["date"]) if r["date"] else None,
                                         r["content"], r["reason"], r["author"], r["reviewer"])
@@ -130,12 +98,12 @@ class PgLedger:
         return DocumentHistory(doc_id, versions, entries, withdrawn)
 
     def find_source(self, sha256: str) -> VersionRecord | None:
-        rows = self._rows(f"SELECT {_RECORD_COLUMNS} FROM versions WHERE source_sha256 = %s", (sha256,))
-        return _record(rows[0]) if rows else None
+        rows = self._rows(f"SELECT {RECORD_COLUMNS} FROM versions WHERE source_sha256 = %s", (sha256,))
+        return to_record(rows[0]) if rows else None
 
     def versions(self) -> list[VersionRecord]:
         """Every version, by doc_id then version number (the register's order)."""
-        records = [_record(r) for r in self._rows(f"SELECT {_RECORD_COLUMNS} FROM versions")]
+        records = [to_record(r) for r in self._rows(f"SELECT {RECORD_COLUMNS} FROM versions")]
         records.sort(key=lambda v: (v.doc_id, version_key(v.version)))
         return records
 
@@ -159,7 +127,7 @@ class PgLedger:
         values["marking"] = marking
         try:
             with db.transaction():  # a savepoint: the constraint's name says what was taken
-                stored = db.execute(_UPSERT_VERSION, values).fetchone()
+                stored = db.execute(UPSERT_VERSION, values).fetchone()
         except errors.UniqueViolation as exc:
             constraint = exc.diag.constraint_name or ""
             what = {"versions_one_source": "内容完全相同的源文件已作为另一版本发布",
@@ -255,7 +223,7 @@ class PgLedger:
         """Every recorded copy (of one document), oldest first."""
         query = "SELECT * FROM training_copies" + (" WHERE doc_id = %s" if doc_id else "")
         rows = self._db.execute(query + " ORDER BY printed_at, serial", (doc_id,) if doc_id else ())
-        return [_copy(r) for r in rows]
+        return [to_copy(r) for r in rows]
 
     def close_training_copies(self, serials: Iterable[str], closed_as: str, at: datetime,
                               events: Iterable[Event]) -> list[str]:
@@ -345,8 +313,8 @@ class PgLedger:
             rows.append((number, *row.values()))
             previous = row["hash"]
         with db.cursor() as cursor:
-            cursor.executemany(f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) "
-                               f"VALUES ({', '.join(['%s'] * len(_EVENT_COLUMNS))})", rows)
+            cursor.executemany(f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
+                               f"VALUES ({', '.join(['%s'] * len(EVENT_COLUMNS))})", rows)
 
     def events(self, doc_id: str | None = None) -> list[dict[str, str]]:
         query = "SELECT * FROM events" + (" WHERE doc_id = %s" if doc_id else "") + " ORDER BY id"
@@ -370,12 +338,12 @@ class PgLedger:
 
     def restore_events(self, rows: Iterable[dict[str, str]]) -> None:
         """Carry audit rows verbatim (ids and hashes) into an empty trail."""
-        values = [tuple(row[c] for c in _EVENT_COLUMNS) for row in rows]
+        values = [tuple(row[c] for c in EVENT_COLUMNS) for row in rows]
         with self._write() as db:
             if values:
                 with db.cursor() as cursor:
-                    cursor.executemany(f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) "
-                                       f"VALUES ({', '.join(['%s'] * len(_EVENT_COLUMNS))})", values)
+                    cursor.executemany(f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
+                                       f"VALUES ({', '.join(['%s'] * len(EVENT_COLUMNS))})", values)
 
     def rebuild(self, records: Iterable[VersionRecord], entries: Iterable[tuple[str, RevisionEntry]],
                 withdrawals: Iterable[Withdrawal], copies: Iterable[TrainingCopy],
@@ -413,13 +381,3 @@ class PgLedger:
     def close(self) -> None:
         self._db.close()
 
-
-def redact(url: str) -> str:
-    """The URL without its password (for messages and `ledger info`)."""
-    try:
-        params = psycopg.conninfo.conninfo_to_dict(url)
-    except psycopg.ProgrammingError:
-        return "(无法解析的连接串)"
-    if "password" in params:
-        params["password"] = "***"
-    return " ".join(f"{k}={v}" for k, v in params.items())
