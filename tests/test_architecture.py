@@ -28,7 +28,6 @@ MAX_FUNCTION_LINES = 60
 # Known, listed for the lead to fix; each entry must still be over, so the list only shrinks.
 # (These files belong to other engineers at the time of writing.)
 KNOWN_LONG_MODULES = {
-    "officeflow.ledger_pg": 425,
     "officeflow.ledger_sqlite": 456,
     "officeflow.workbook_template": 519,
 }
