@@ -73,12 +73,14 @@ class Router:
         return [*points, (x_left, y_in), (x_in, y_in), (x_in, b.midy), (b.x, b.midy)]
 
     def _label_at(self, points: list[Point], index: int) -> Point:
-        """Beside the arrow, just after it leaves the decision mark: above a line going
-        right or up, below one going down; a second label of the same mark one line lower."""
+        """Centred on the decision mark: below it for a branch that leaves downwards, above it
+        otherwise; a second label on the same side one line further out."""
         (x0, y0), (_x1, y1) = points[0], points[1]
+        x = x0 - self.g.gap / 2
+        step = self.g.small + 0.4
         if y1 > y0 + 0.01:
-            return (x0 + 0.6, y0 + self.g.small + 1.6)
-        return (x0 + 0.6, y0 - 0.9 - (self.g.small + 0.5) * index)
+            return (x, y0 + 2.0 + self.g.small + step * index)
+        return (x, y0 - 2.4 - step * index)
 
     def pages(self, legend_rows: int) -> tuple[tuple[int, int], ...]:
         """Whole bands per page, each page no taller than the page allows (legend included)."""

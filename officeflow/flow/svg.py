@@ -65,8 +65,10 @@ def draw(lay: Layout, page: int | None = None, title: str = "") -> bytes:
     ]
     for band in lay.bands[first:last + 1]:
         out.extend(_band(lay, band.index))
-    out.extend(_arrow(a, g) for a in page_arrows(lay, bands, top, cut))
+    shown = page_arrows(lay, bands, top, cut)
+    out.extend(_arrow(a, g) for a in shown)
     out.extend(_box(b, g) for b in lay.boxes if b.band in bands)
+    out.extend(_label(a, g) for a in shown if a.label and a.label_at)  # on top of the boxes
     out.extend(legend)
     out.append("</svg>")
     return ("\n".join(out) + "\n").encode("utf-8")
@@ -116,7 +118,7 @@ def page_arrows(lay: Layout, bands: set[int], top: float, cut: float) -> list[Ar
             if arrow.target == "end":
                 text = "至 结束（下页）"
             width = text_em(text) * lay.geometry.small
-            at = (x - width - 0.8, y + 0.2) if source_here else (x + 0.8, y + lay.geometry.small)
+            at = (x - width / 2 - 1.0, y + 0.2) if source_here else (x + width / 2 + 1.0, y + lay.geometry.small)
             kept.append(replace(arrow, points=tuple(points), label=text, label_at=at))
     return kept
 
@@ -158,14 +160,19 @@ def _arrow(arrow: Arrow, g: Geometry) -> str:
     parts = [f'<g class="arrow" {attrs} data-label={quoteattr(arrow.label)}>',
              f'<path d="{d}" fill="none" stroke="{LINE}" stroke-width="0.35"/>',
              _head(arrow.points[-2], arrow.points[-1])]
-    if arrow.label and arrow.label_at:
-        x, y = arrow.label_at
-        width = text_em(arrow.label) * g.small + 0.6
-        parts.append(f'<rect x="{n(x - 0.3)}" y="{n(y - g.small * 0.9)}" width="{n(width)}"'
-                     f' height="{n(g.small * 1.15)}" fill="#ffffff" fill-opacity="0.9"/>')
-        parts.append(_text(x, y, arrow.label, g.small, weight="bold", fill=ORANGE))
     parts.append("</g>")
     return "".join(parts)
+
+
+def _label(arrow: Arrow, g: Geometry) -> str:
+    """A branch label (是/否) or a page connector, centred at `label_at`, on a white ground."""
+    assert arrow.label_at is not None
+    x, y = arrow.label_at
+    width = text_em(arrow.label) * g.small
+    return (f'<g class="arrow-label" data-from={quoteattr(arrow.source)} data-to={quoteattr(arrow.target)}>'
+            f'<rect x="{n(x - width / 2 - 0.4)}" y="{n(y - g.small * 0.9)}" width="{n(width + 0.8)}"'
+            f' height="{n(g.small * 1.15)}" rx="0.5" fill="#ffffff" fill-opacity="0.95"/>'
+            + _text(x, y, arrow.label, g.small, "middle", "bold", ORANGE) + "</g>")
 
 
 def _head(before: tuple[float, float], tip: tuple[float, float]) -> str:
