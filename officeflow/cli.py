@@ -24,6 +24,8 @@ from officeflow.cli_common import is_workspace, opened_ledger, print_findings, w
 from officeflow.cli_control import COMMANDS as CONTROL_COMMANDS
 from officeflow.errors import OfficeflowError
 from officeflow.findings import has_errors
+from officeflow.fsutil import clean_orphans
+from officeflow.gate import admit
 from officeflow.intake import PIPELINE_LOCK, FileLock
 from officeflow.integrity import rebuild
 from officeflow.kinds import KINDS
@@ -114,7 +116,10 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool, strict:
     report: list[dict[str, str]] = []
     with opened_ledger(workspace) as ledger:
         for path in files:
-            findings = check_workbook(path.read_bytes(), workspace, ledger, date.today()).findings
+            # The same gate as process and the watcher: a file they refuse, validate refuses too.
+            data, findings = admit(path, workspace.settings.max_file_mb)
+            if data is not None and not findings:
+                findings = check_workbook(data, workspace, ledger, date.today()).findings
             failed |= has_errors(findings, strict)
             if as_json:
                 report.extend(f.as_dict(str(path)) for f in findings)
@@ -137,6 +142,7 @@ def process(ctx: click.Context, files: tuple[Path, ...]) -> None:
     lock = FileLock(workspace.state_dir / PIPELINE_LOCK)  # the lock a running watcher holds per file
     lock.acquire()
     try:
+        clean_orphans(workspace)  # temp files a killed run left behind
         with opened_ledger(workspace) as ledger:
             outcomes = process_files(list(files), workspace, ledger)
             # Also after a kill during an earlier export: the ledger knows the register is stale.

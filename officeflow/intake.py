@@ -59,13 +59,11 @@ from officeflow.fsutil import (
     read_regular_file,
     sha256_bytes,
 )
+from officeflow.gate import admit
 from officeflow.ledger import Event, Ledger, open_ledger
 from officeflow.pipeline import Outcome, Result, process_bytes
 from officeflow.returns import (
     _ADVICE,
-    _NOT_WORKBOOK,
-    _WRONG_TYPE,
-    WORKBOOK_SUFFIX,
     Saved,
     budget_finding,
     load_outcome,
@@ -239,21 +237,9 @@ class Intake:
             return self._reject(claim, None, [error(
                 "file.budget", f"该文件已处理 {MAX_ATTEMPTS} 次均未完成（处理中断），已停止处理并退回："
                 f"{_ADVICE}")])
-        try:
-            data = read_regular_file(claim.path, self.max_bytes)
-        except NotRegularFile as exc:
-            return self._reject(claim, None, [error(
-                "file.not-regular", f"“{claim.shown}”是{exc.kind}，不是普通文件：未读取，也不退回其内容。"
-                "请直接提交工作簿文件本身。")])
-        except FileTooLarge as exc:
-            limit = self.workspace.settings.max_file_mb
-            return self._reject(claim, None, [error(
-                "file.too-large",
-                f"文件大小 {exc.size / 1048576:.1f} MB 超过上限 {limit:g} MB，请精简后重新提交。")])
-        suffix = os.path.splitext(claim.name)[1].lower()
-        if suffix != WORKBOOK_SUFFIX:
-            code, message = _WRONG_TYPE.get(suffix, _NOT_WORKBOOK)
-            return self._reject(claim, data, [error(code, message)])
+        data, refused = admit(claim.path, self.workspace.settings.max_file_mb, claim.name)
+        if refused or data is None:
+            return self._reject(claim, data, refused)
         if claim.recovered:
             done = self.ledger.find_source(sha256_bytes(data))
             if done is not None and done.received_at == claim.received_at:

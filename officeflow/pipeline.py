@@ -25,11 +25,13 @@ from officeflow.diff import draft_entry
 from officeflow.drafts import CONTENT_MISSING, MISSING_ENTRY, SCREEN_QUOTE, with_draft
 from officeflow.findings import Finding, has_errors
 from officeflow.fsutil import sha256_bytes
+from officeflow.gate import admit
 from officeflow.ledger_protocol import Event, Ledger
 from officeflow.lifecycle import VersionState
 from officeflow.manifest import Manifest
 from officeflow.marks import Marking, marking_for
 from officeflow.model import ParsedDocument, parse_document
+from officeflow.peek import identities, version_order
 from officeflow.reader import Unreadable, read_workbook
 from officeflow.records import DocumentHistory, RevisionEntry, Status, VersionRecord
 from officeflow.render import DocumentProperties, build_context, check_template, render_docx
@@ -38,7 +40,6 @@ from officeflow.rules import SAME_CONTENT, RuleContext
 from officeflow.settings import Workspace
 from officeflow.stamp import Stamp, stamp_document
 from officeflow.validate import validate
-from officeflow.versions import version_key
 
 
 class Result(StrEnum):
@@ -249,24 +250,23 @@ def _process(data: bytes, sha: str, source_name: str, workspace: Workspace, ledg
 
 
 def process_files(paths: list[Path], workspace: Workspace, ledger: Ledger,
-                  today: date | None = None,
-                  read: Callable[[Path], bytes] = Path.read_bytes) -> list[Outcome]:
+                  today: date | None = None) -> list[Outcome]:
     """Process files, the versions of one 流程编号 in version order (a batch may hold V1.0 and V1.1).
 
-    The register and the reading copies are brought up to date afterwards (officeflow.publish).
+    Each file passes the input gate first, as in the watcher. The register and the reading
+    copies are brought up to date afterwards (officeflow.publish).
     """
-    ordered = sorted(enumerate(paths), key=lambda item: _batch_order(item[0], item[1], read))
-    return [process_bytes(read(p), p.name, workspace, ledger, today) for _, p in ordered]
+    max_bytes = int(workspace.settings.max_file_mb * 1024 * 1024)
+    ordered = version_order(paths, identities(paths, max_bytes))
+    return [process_path(path, workspace, ledger, today) for path in ordered]
 
 
-def _batch_order(position: int, path: Path, read: Callable[[Path], bytes]) -> tuple[str, tuple[int, int], int]:
-    """(流程编号, 版本号, position): unreadable files and files without an ID keep their place."""
-    try:
-        raw = read_workbook(read(path))
-        parsed = parse_document(raw, raw.epoch)
-        doc_id, version = str(parsed.value("doc_id") or ""), str(parsed.value("version") or "")
-    except Exception:  # noqa: BLE001 - ordering is a courtesy; the pipeline reports the real problem
-        return ("", (-1, -1), position)
-    if not doc_id:
-        return ("", (-1, -1), position)
-    return (doc_id, version_key(version) if version else (999, 999), position)
+def process_path(path: Path, workspace: Workspace, ledger: Ledger, today: date | None = None) -> Outcome:
+    """The input gate, then the pipeline."""
+    data, refused = admit(path, workspace.settings.max_file_mb)
+    if refused or data is None:
+        sha = sha256_bytes(data) if data is not None else ""
+        ledger.add_events([Event("received", file=path.name, sha256=sha),
+                           Event("rejected", file=path.name, sha256=sha, detail=refused[0].code)])
+        return Outcome(path.name, Result.REJECTED, refused)
+    return process_bytes(data, path.name, workspace, ledger, today)

@@ -31,15 +31,6 @@ from officeflow.fsutil import (
 )
 from officeflow.sandbox import Budget, ChildStatus
 
-WORKBOOK_SUFFIX = ".xlsx"
-_WRONG_TYPE: dict[str, tuple[str, str]] = {
-    ".xls": ("file.legacy", "旧版 .xls 格式不予接收：请在 Excel 中另存为 .xlsx 后重新提交。"),
-    ".xlsm": ("file.macros", "含宏的工作簿（.xlsm）不予接收：请另存为不含宏的 .xlsx 后提交。"),
-    ".xltm": ("file.macros", "含宏的模板（.xltm）不予接收：请另存为不含宏的 .xlsx 后提交。"),
-    ".xlam": ("file.macros", "Excel 加载项（.xlam）不予接收：请提交填写好的 .xlsx 工作簿。"),
-    ".xlsb": ("file.binary", "二进制工作簿（.xlsb）不予接收：请在 Excel 中另存为 .xlsx 后提交。"),
-}
-_NOT_WORKBOOK = ("file.not-workbook", "文件不是 Excel 工作簿（.xlsx），请使用模板填写后提交。")
 _ADVICE = "请检查工作簿是否过大或结构异常（多余的行、列、合并单元格、图片），精简后重新提交。"
 
 OUTCOME_FILE = ".outcome.json"
