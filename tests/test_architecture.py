@@ -28,7 +28,6 @@ MAX_FUNCTION_LINES = 60
 # Known, listed for the lead to fix; each entry must still be over, so the list only shrinks.
 # (These files belong to other engineers at the time of writing.)
 KNOWN_LONG_MODULES = {
-    "officeflow.ledger_sqlite": 456,
     "officeflow.workbook_template": 519,
 }
 KNOWN_LONG_FUNCTIONS = {
@@ -39,7 +38,7 @@ KNOWN_LONG_FUNCTIONS = {
 
 # Arguments passed to a ledger that the protocol does not declare (pipeline passes
 # marking= to record_issue; both backends take it, the protocol does not).
-KNOWN_PROTOCOL_GAPS = {"record_issue(marking=)"}
+KNOWN_PROTOCOL_GAPS: set[str] = set()
 
 # The modules that implement the protocol may touch their own private members.
 LEDGER_BACKENDS = {"officeflow.ledger_sqlite", "officeflow.ledger_pg"}
