@@ -32,6 +32,7 @@ from officeflow.ledger_pg_rows import (
 )
 from officeflow.ledger_pg_schema import (
     LOCK_CLASS_CHAIN,
+    LOCK_CLASS_DOCUMENT,
     LOCK_CLASS_EXPORT,
     SCHEMA_VERSION,
     migrate,
@@ -281,6 +282,18 @@ class PgLedger:
         finally:
             if got:
                 self._rows("SELECT pg_advisory_unlock(%s, hashtext(current_schema()))", key)
+
+    @contextmanager
+    def document_lock(self, doc_id: str) -> Iterator[None]:
+        """Held across check → render → archive → record_issue of one 流程编号, so a second host
+        validates against the version the first one issued (and gets `version.exists`) instead of
+        overwriting its archived files before losing at record_issue."""
+        key = (LOCK_CLASS_DOCUMENT, doc_id)
+        self._rows("SELECT pg_advisory_lock(%s, hashtext(current_schema() || ':' || %s))", key)
+        try:
+            yield
+        finally:
+            self._rows("SELECT pg_advisory_unlock(%s, hashtext(current_schema() || ':' || %s))", key)
 
     # ------------------------------------------------------------ audit trail and integrity
 

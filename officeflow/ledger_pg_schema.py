@@ -22,6 +22,7 @@ MIGRATIONS_TABLE = "officeflow_migrations"
 LOCK_CLASS_MIGRATE = 0x0FF1CE01
 LOCK_CLASS_CHAIN = 0x0FF1CE02
 LOCK_CLASS_EXPORT = 0x0FF1CE03
+LOCK_CLASS_DOCUMENT = 0x0FF1CE04  # with hashtext(schema:doc_id): one host per 流程编号 at a time
 
 _TEXT = 'TEXT COLLATE "C" NOT NULL'  # byte order, as SQLite and Python sort
 

@@ -229,3 +229,27 @@ def test_one_register_exporter_at_a_time(owner: PgLedger) -> None:
             assert theirs is True
     finally:
         other.close()
+
+
+def _hold_document(url: str, held: Any, done: Any) -> None:
+    ledger = PgLedger(url)
+    with ledger.document_lock("CRM-CS-2024-005"):
+        held.set()
+        done.wait(60)
+        ledger.add_events([Event("received", "CRM-CS-2024-005", at=AT)])
+    ledger.close()
+
+
+def test_a_second_host_waits_for_the_document_lock(owner: PgLedger) -> None:
+    held, done = FORK.Event(), FORK.Event()
+    first = FORK.Process(target=_hold_document, args=(owner.url, held, done))
+    first.start()
+    assert held.wait(60)
+    with owner.document_lock("Z-1"):  # another 流程编号 is not held up
+        owner.add_events([Event("received", "Z-1", at=AT)])
+    done.set()
+    with owner.document_lock("CRM-CS-2024-005"):  # granted only once the first host let go
+        owner.add_events([Event("issued", "CRM-CS-2024-005", at=AT)])
+    first.join(60)
+    assert [(e["event"], e["doc_id"]) for e in owner.events()] == [
+        ("received", "Z-1"), ("received", "CRM-CS-2024-005"), ("issued", "CRM-CS-2024-005")]
