@@ -27,13 +27,15 @@ if [ "$want_test" = 1 ]; then
     command -v soffice >/dev/null || missing+=(libreoffice-writer-nogui libreoffice-calc-nogui)
     fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
     command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+    # A throwaway PostgreSQL cluster for the multi-host ledger tests (Debian keeps initdb off PATH).
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
     if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 if [ "$want_test" = 1 ]; then
-    .venv/bin/python -m pip install -q -e ".[test]"
+    .venv/bin/python -m pip install -q -e ".[test,postgres]"
 else
     .venv/bin/python -m pip install -q -e .
 fi
