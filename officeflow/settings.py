@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,11 @@ class Settings(BaseModel):
     training_folder: str = Field(default="培训副本", description="Folder in outbox/ for training copies.")
     max_file_mb: float = Field(default=20, gt=0, description="Largest workbook accepted.")
     strict: bool = Field(default=False, description="Treat warnings as errors.")
+    ledger_url: str = Field(
+        default="",
+        description="PostgreSQL ledger for several hosts (postgresql://user@host/db); "
+        "empty: the SQLite file .officeflow/ledger.sqlite3. OFFICEFLOW_LEDGER_URL overrides it.",
+    )
     self_approval: Literal["warning", "error"] = Field(
         default="warning",
         description="Every review level signed by the 流程负责人 himself on one day "
@@ -116,6 +122,11 @@ class Workspace:
     @property
     def ledger_path(self) -> Path:
         return self.state_dir / "ledger.sqlite3"
+
+    @property
+    def ledger_url(self) -> str:
+        """The PostgreSQL ledger's URL ('' for the SQLite file); the environment wins over the file."""
+        return os.environ.get("OFFICEFLOW_LEDGER_URL", "").strip() or self.settings.ledger_url.strip()
 
     @property
     def register_path(self) -> Path:
