@@ -9,10 +9,10 @@ from typing import Any
 from openpyxl.utils.datetime import from_excel
 from pydantic import BaseModel, ValidationError
 
-from officeflow.catalog import Field, FieldType, KindSpec
+from officeflow.catalog import Field, FieldType, KindSpec, Table
 from officeflow.findings import CellRef, Finding, error
 from officeflow.kinds.common import KIND_FIELD
-from officeflow.reader import RawDocument, RawValue
+from officeflow.reader import RawDocument, RawRow, RawTable, RawValue
 from officeflow.text import clean_text, normalise_label, split_list
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
@@ -155,86 +155,98 @@ def _is_empty(value: Any) -> bool:
 
 def parse_document(raw: RawDocument, epoch: datetime | None = None) -> ParsedDocument:
     """Type every value, check presence, and build the kind's pydantic model."""
-    kind = raw.kind
-    findings = list(raw.findings)
-    source = SourceMap(info_sheet=raw.info_sheet)
-    values: dict[str, Any] = {}
+    typed = _Typing(SourceMap(info_sheet=raw.info_sheet), list(raw.findings), epoch)
+    values = typed.fields(raw)
+    for table in raw.kind.tables:
+        values[table.key] = typed.table(table, raw.tables.get(table.key))
+    model, model_findings = _build_model(raw.kind.model, values, typed.source)
+    typed.findings.extend(model_findings)
+    return ParsedDocument(raw.kind, model, typed.source, typed.findings)
 
-    for spec in kind.fields:
-        cell = raw.fields.get(spec.key)
-        if cell is None:
-            if spec.required:
-                findings.append(error("field.missing",
-                                      f"缺少字段“{spec.label}”：请在{raw.info_sheet}中补上该行。",
-                                      CellRef(raw.info_sheet)))
-            continue
-        source.fields[spec.key] = cell.where
-        if spec.key == KIND_FIELD.key:
-            values[spec.key] = kind.label  # the reader already matched it to this kind
-            continue
-        value, problem = convert(spec, cell, epoch)
+
+@dataclass
+class _Typing:
+    """Converts a raw document's values, recording where each came from and what was wrong."""
+
+    source: SourceMap
+    findings: list[Finding]
+    epoch: datetime | None
+
+    def _convert(self, spec: Field, cell: RawValue, required_code: str) -> Any:
+        value, problem = convert(spec, cell, self.epoch)
         if problem:
-            findings.append(problem)
+            self.findings.append(problem)
         elif _is_empty(value) and spec.required:
-            findings.append(error("field.required", f"“{spec.label}”为必填项，请填写。", cell.where))
-        if value is not None:
-            values[spec.key] = value
+            self.findings.append(error(required_code, f"“{spec.label}”为必填项，请填写。", cell.where))
+        return value
 
-    for table in kind.tables:
-        raw_table = raw.tables.get(table.key)
+    def fields(self, raw: RawDocument) -> dict[str, Any]:
+        """The basic-information fields, typed."""
+        values: dict[str, Any] = {}
+        for spec in raw.kind.fields:
+            cell = raw.fields.get(spec.key)
+            if cell is None:
+                if spec.required:
+                    self.findings.append(error(
+                        "field.missing", f"缺少字段“{spec.label}”：请在{raw.info_sheet}中补上该行。",
+                        CellRef(raw.info_sheet)))
+                continue
+            self.source.fields[spec.key] = cell.where
+            if spec.key == KIND_FIELD.key:
+                values[spec.key] = raw.kind.label  # the reader already matched it to this kind
+                continue
+            value = self._convert(spec, cell, "field.required")
+            if value is not None:
+                values[spec.key] = value
+        return values
+
+    def table(self, table: Table, raw_table: RawTable | None) -> list[dict[str, Any]]:
+        """One table's rows, typed, each value's cell recorded."""
         rows: list[dict[str, Any]] = []
-        source.rows[table.key] = []
-        source.extra[table.key] = []
+        self.source.rows[table.key] = []
+        self.source.extra[table.key] = []
         if raw_table is None or raw_table.sheet is None:
-            values[table.key] = rows
-            continue
-        header_cell = f"A{raw_table.header_row}" if raw_table.header_row else ""
-        source.tables[table.key] = CellRef(raw_table.sheet, header_cell)
-        source.extra_headers[table.key] = {
-            text: CellRef(raw_table.sheet, f"{letter}{raw_table.header_row}")
+            return rows
+        sheet = raw_table.sheet
+        self.source.tables[table.key] = CellRef(sheet, f"A{raw_table.header_row}" if raw_table.header_row else "")
+        self.source.extra_headers[table.key] = {
+            text: CellRef(sheet, f"{letter}{raw_table.header_row}")
             for text, letter in raw_table.extra_columns.items()
         }
         for raw_row in raw_table.rows:
-            row_values: dict[str, Any] = {}
-            locations: dict[str, CellRef] = {}
-            for spec in table.columns:
-                letter = raw_table.columns.get(spec.key)
-                if letter is None:
-                    continue
-                locations[spec.key] = CellRef(raw_table.sheet, f"{letter}{raw_row.row}")
-                cell = raw_row.values[spec.key]
-                value, problem = convert(spec, cell, epoch)
-                if problem:
-                    findings.append(problem)
-                elif _is_empty(value) and spec.required:
-                    findings.append(error("cell.required",
-                                          f"“{spec.label}”为必填项，请填写。", cell.where))
-                if value is not None:
-                    row_values[spec.key] = value
-            if table.extra_columns is not None:
-                extra_spec = table.extra_columns
-                extra_values: dict[str, str] = {}
-                extra_locations: dict[str, CellRef] = {}
-                for header, cell in raw_row.extra.items():
-                    extra_locations[header] = cell.where
-                    value, problem = convert(extra_spec, cell, epoch)
-                    if problem:
-                        findings.append(problem)
-                    elif value:
-                        extra_values[header] = value
-                row_values["extra"] = extra_values
-                source.extra[table.key].append(extra_locations)
-            rows.append(row_values)
-            source.rows[table.key].append(locations)
+            locations = {key: CellRef(sheet, f"{letter}{raw_row.row}")
+                         for key, letter in raw_table.columns.items()}
+            rows.append(self._row(table, raw_row, locations))
         if len(rows) < table.min_rows:
-            findings.append(error("table.empty",
-                                  f"“{table.sheet}”至少需要 {table.min_rows} 行记录，请填写。",
-                                  source.tables[table.key]))
-        values[table.key] = rows
+            self.findings.append(error("table.empty",
+                                       f"“{table.sheet}”至少需要 {table.min_rows} 行记录，请填写。",
+                                       self.source.tables[table.key]))
+        return rows
 
-    model, model_findings = _build_model(kind.model, values, source)
-    findings.extend(model_findings)
-    return ParsedDocument(kind, model, source, findings)
+    def _row(self, table: Table, raw_row: RawRow, columns: dict[str, CellRef]) -> dict[str, Any]:
+        row_values: dict[str, Any] = {}
+        locations: dict[str, CellRef] = {}
+        for spec in table.columns:
+            if spec.key not in columns:
+                continue
+            locations[spec.key] = columns[spec.key]
+            value = self._convert(spec, raw_row.values[spec.key], "cell.required")
+            if value is not None:
+                row_values[spec.key] = value
+        if table.extra_columns is not None:
+            extra_values: dict[str, str] = {}
+            extra_locations: dict[str, CellRef] = {}
+            for header, cell in raw_row.extra.items():
+                extra_locations[header] = cell.where
+                value, problem = convert(table.extra_columns, cell, self.epoch)
+                if problem:
+                    self.findings.append(problem)
+                elif value:
+                    extra_values[header] = value
+            row_values["extra"] = extra_values
+            self.source.extra[table.key].append(extra_locations)
+        self.source.rows[table.key].append(locations)
+        return row_values
 
 
 def _locate(loc: tuple[Any, ...], source: SourceMap) -> CellRef | None:

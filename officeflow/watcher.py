@@ -205,95 +205,125 @@ def run_watch(workspace: Workspace, options: WatchOptions,
     """Watch the inbox until stopped (or, with `once`, until it is drained)."""
     started = time.monotonic()
     stop = stop or threading.Event()
-    summary = WatchSummary()
     for folder in (workspace.inbox, workspace.outbox):
         folder.mkdir(parents=True, exist_ok=True)
     ledger = open_ledger(workspace.ledger_path)
     intake = Intake(workspace, ledger, options.budget, stop)
     for orphan in clean_orphans(workspace):  # temp files of writers killed mid-write
         log.info("removed left-over temp file %s", orphan)
-    inbox_filter = InboxFilter(workspace)
-    tracker = StabilityTracker(options.stable_seconds, options.incomplete_grace_seconds)
-    register = RegisterExporter(workspace, ledger, options.register_quiet_seconds)
-    retries = _Retries(options.retry_seconds)
     hints: queue.SimpleQueue[Path] = queue.SimpleQueue()
+    register = RegisterExporter(workspace, ledger, options.register_quiet_seconds)
+    loop = _Loop(workspace, options, stop, intake, register, hints)
     observer = None if options.once else _start_observer(workspace.inbox, options, hints)
-    if options.once:
-        rescan = options.tick  # nothing else tells us about changes
-    elif observer is None:
-        rescan = min(options.rescan_seconds, options.poll_interval)
-    else:
-        rescan = options.rescan_seconds
-
-    def handle(claim: Claim) -> None:
-        handled = intake.handle(claim)
-        summary.add(handled)
-        if handled.result is IntakeResult.ARCHIVED:
-            register.changed(time.monotonic())
-        elif handled.result is IntakeResult.KEPT:
-            retries.add(claim, time.monotonic())
-
-    once_rounds = 0
     with _stop_on_signals(stop):
         try:
-            for claim in intake.recover():  # files a dead watcher left half done
-                if stop.is_set():
-                    break
-                handle(claim)
-            next_scan = 0.0
-            while not stop.is_set():
-                now = time.monotonic()
-                if now >= next_scan:
-                    for path in inbox_filter.scan():
-                        tracker.observe(path)
-                    if not options.once and next_scan:
-                        for claim in intake.recover():
-                            if not stop.is_set():
-                                handle(claim)
-                    next_scan = now + rescan
-                while True:
-                    try:
-                        path = hints.get_nowait()
-                    except queue.Empty:
-                        break
-                    if inbox_filter.matters(path):
-                        tracker.observe(path)
-                handled_any = False
-                ready = tracker.ready(time.monotonic())
-                if len(ready) > 1:  # V1.0 before V1.1 of one document, whatever their order here
-                    ready = version_order(ready, identities(ready, intake.max_bytes))
-                for path in ready:
-                    if stop.is_set():
-                        break
-                    tracker.forget(path)
-                    claim = intake.claim(path)
-                    if claim is not None:
-                        handle(claim)
-                        handled_any = True
-                    elif os.path.lexists(path) and not options.once:
-                        tracker.observe(path)  # could not be moved yet (open on Windows)
-                if options.once and tracker.waiting() == 0:  # drained: retry kept files a little
-                    if not len(retries) or once_rounds >= ONCE_RETRIES:
-                        break
-                    once_rounds += 1
-                    stop.wait(min(options.retry_seconds * 2 ** (once_rounds - 1), 5.0))
-                    for claim in retries.due(time.monotonic(), everything=True):
-                        handle(claim)
-                    continue
-                if not options.once:
-                    for claim in retries.due(time.monotonic()):
-                        if not stop.is_set():
-                            handle(claim)
-                    register.maybe_export(time.monotonic(), busy=handled_any or tracker.waiting() > 0)
-                time.sleep(options.tick)
+            loop.run(_rescan_seconds(options, watching=observer is not None))
         finally:
             if observer is not None:
                 observer.stop()
                 observer.join(timeout=5)
-            summary.kept = len(retries)
-            summary.still_open = sorted(str(p.relative_to(workspace.inbox)) for p in tracker.open_files)
-            summary.register_error = register.finish(attempts=3 if options.once else 1)
+            loop.finish()
             intake.close()
             ledger.close()
-    summary.seconds = time.monotonic() - started
-    return summary
+    loop.summary.seconds = time.monotonic() - started
+    return loop.summary
+
+
+def _rescan_seconds(options: WatchOptions, watching: bool) -> float:
+    if options.once:
+        return options.tick  # nothing else tells us about changes
+    if not watching:
+        return min(options.rescan_seconds, options.poll_interval)
+    return options.rescan_seconds
+
+
+class _Loop:
+    """One watcher's loop: scan and hints feed the tracker, ready files are claimed and handled."""
+
+    def __init__(self, workspace: Workspace, options: WatchOptions, stop: threading.Event, intake: Intake,
+                 register: RegisterExporter, hints: queue.SimpleQueue[Path]) -> None:
+        self.workspace = workspace
+        self.options = options
+        self.stop = stop
+        self.intake = intake
+        self.register = register
+        self.hints = hints
+        self.summary = WatchSummary()
+        self.inbox_filter = InboxFilter(workspace)
+        self.tracker = StabilityTracker(options.stable_seconds, options.incomplete_grace_seconds)
+        self.retries = _Retries(options.retry_seconds)
+
+    def handle(self, claim: Claim) -> None:
+        handled = self.intake.handle(claim)
+        self.summary.add(handled)
+        if handled.result is IntakeResult.ARCHIVED:
+            self.register.changed(time.monotonic())
+        elif handled.result is IntakeResult.KEPT:
+            self.retries.add(claim, time.monotonic())
+
+    def handle_all(self, claims: list[Claim]) -> None:
+        for claim in claims:
+            if self.stop.is_set():
+                break
+            self.handle(claim)
+
+    def run(self, rescan: float) -> None:
+        self.handle_all(self.intake.recover())  # files a dead watcher left half done
+        next_scan = 0.0
+        once_rounds = 0
+        while not self.stop.is_set():
+            now = time.monotonic()
+            if now >= next_scan:
+                for path in self.inbox_filter.scan():
+                    self.tracker.observe(path)
+                if not self.options.once and next_scan:
+                    self.handle_all(self.intake.recover())
+                next_scan = now + rescan
+            self._take_hints()
+            handled_any = self._handle_ready()
+            if self.options.once and self.tracker.waiting() == 0:  # drained: retry kept files a little
+                if not len(self.retries) or once_rounds >= ONCE_RETRIES:
+                    break
+                once_rounds += 1
+                self.stop.wait(min(self.options.retry_seconds * 2 ** (once_rounds - 1), 5.0))
+                for claim in self.retries.due(time.monotonic(), everything=True):
+                    self.handle(claim)
+                continue
+            if not self.options.once:
+                self.handle_all(self.retries.due(time.monotonic()))
+                self.register.maybe_export(time.monotonic(),
+                                           busy=handled_any or self.tracker.waiting() > 0)
+            time.sleep(self.options.tick)
+
+    def _take_hints(self) -> None:
+        while True:
+            try:
+                path = self.hints.get_nowait()
+            except queue.Empty:
+                return
+            if self.inbox_filter.matters(path):
+                self.tracker.observe(path)
+
+    def _handle_ready(self) -> bool:
+        """Claim and handle each file that has settled; True if any was handled."""
+        handled_any = False
+        ready = self.tracker.ready(time.monotonic())
+        if len(ready) > 1:  # V1.0 before V1.1 of one document, whatever their order here
+            ready = version_order(ready, identities(ready, self.intake.max_bytes))
+        for path in ready:
+            if self.stop.is_set():
+                break
+            self.tracker.forget(path)
+            claim = self.intake.claim(path)
+            if claim is not None:
+                self.handle(claim)
+                handled_any = True
+            elif os.path.lexists(path) and not self.options.once:
+                self.tracker.observe(path)  # could not be moved yet (open on Windows)
+        return handled_any
+
+    def finish(self) -> None:
+        self.summary.kept = len(self.retries)
+        self.summary.still_open = sorted(str(p.relative_to(self.workspace.inbox))
+                                         for p in self.tracker.open_files)
+        self.summary.register_error = self.register.finish(attempts=3 if self.options.once else 1)

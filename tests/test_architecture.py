@@ -31,8 +31,6 @@ KNOWN_LONG_MODULES = {
     "officeflow.workbook_template": 519,
 }
 KNOWN_LONG_FUNCTIONS = {
-    "officeflow.model:parse_document": 82,
-    "officeflow.watcher:run_watch": 97,
     "officeflow.workbook_template:_write_guide": 65,
 }
 
