@@ -20,19 +20,19 @@ from typing import Any
 import click
 
 from officeflow import __version__
-from officeflow.cli_common import is_workspace, opened_ledger, print_findings, workspace_of
+from officeflow.cli_common import (
+    KindChoice,
+    is_workspace,
+    opened_ledger,
+    print_findings,
+    workspace_of,
+)
 from officeflow.cli_control import COMMANDS as CONTROL_COMMANDS
 from officeflow.errors import OfficeflowError
-from officeflow.findings import has_errors
-from officeflow.fsutil import clean_orphans
-from officeflow.gate import admit
-from officeflow.intake import PIPELINE_LOCK, FileLock
-from officeflow.integrity import rebuild
-from officeflow.kinds import KINDS
-from officeflow.pipeline import Result, check_workbook, process_files, word_template
-from officeflow.publish import publish
-from officeflow.settings import CONFIG_FILE, default_config_text, open_workspace
-from officeflow.workbook_template import write_template
+
+# Start-up: only click and these light modules load with the group. Each command imports
+# what it uses in its body (kinds, pydantic models, openpyxl, docxtpl, the pipeline), so
+# `--help`, `status` or `due` do not pay for the whole product (tests/test_startup.py).
 
 __all__ = ["is_workspace", "main", "print_findings"]
 
@@ -75,6 +75,11 @@ def main(ctx: click.Context, workspace: Path, verbose: bool) -> None:
 @click.pass_context
 def init(ctx: click.Context, directory: Path | None) -> None:
     """Create a workspace: default config, templates and empty folders."""
+    from officeflow.kinds import KINDS
+    from officeflow.pipeline import word_template
+    from officeflow.settings import CONFIG_FILE, default_config_text, open_workspace
+    from officeflow.workbook_template import write_template
+
     root = directory or Path(ctx.obj["workspace"])
     for folder in ("inbox", "outbox", "templates"):
         (root / folder).mkdir(parents=True, exist_ok=True)
@@ -93,11 +98,14 @@ def init(ctx: click.Context, directory: Path | None) -> None:
 
 
 @main.command()
-@click.argument("kind", type=click.Choice(sorted(KINDS)))
+@click.argument("kind", type=KindChoice())
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the workbook (default: <kind>.xlsx here).")
 def template(kind: str, output: Path | None) -> None:
     """Write a blank template workbook for KIND (dropdowns, hints, an example)."""
+    from officeflow.kinds import KINDS
+    from officeflow.workbook_template import write_template
+
     target = output or Path(f"{kind}.xlsx")
     write_template(KINDS[kind], target)
     click.echo(f"模板已生成 Template written: {target}")
@@ -110,6 +118,10 @@ def template(kind: str, output: Path | None) -> None:
 @click.pass_context
 def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool, strict: bool) -> None:
     """Check workbooks and change nothing; exit 1 if any has an error."""
+    from officeflow.findings import has_errors
+    from officeflow.gate import admit
+    from officeflow.pipeline import check_workbook
+
     workspace = workspace_of(ctx)
     strict = strict or workspace.settings.strict
     failed = False
@@ -137,6 +149,11 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool, strict:
 @click.pass_context
 def process(ctx: click.Context, files: tuple[Path, ...]) -> None:
     """Run the pipeline on files now; exit 1 if any was rejected."""
+    from officeflow.fsutil import clean_orphans
+    from officeflow.intake import PIPELINE_LOCK, FileLock
+    from officeflow.pipeline import Result, process_files
+    from officeflow.publish import publish
+
     workspace = workspace_of(ctx)
     workspace.state_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(workspace.state_dir / PIPELINE_LOCK)  # the lock a running watcher holds per file
@@ -177,6 +194,8 @@ def register() -> None:
 @click.pass_context
 def register_export(ctx: click.Context) -> None:
     """Rewrite the register from the ledger (statuses as of today)."""
+    from officeflow.publish import publish
+
     workspace = workspace_of(ctx)
     with opened_ledger(workspace) as ledger:
         count = publish(workspace, ledger)
@@ -203,6 +222,8 @@ def watch(ctx: click.Context, once: bool, polling: bool | None) -> None:
 @click.pass_context
 def register_rebuild(ctx: click.Context) -> None:
     """Rebuild the ledger's documents from the archive's manifests, then re-export the register."""
+    from officeflow.integrity import rebuild
+
     workspace = workspace_of(ctx)
     report = rebuild(workspace)
     for note in report.notes:

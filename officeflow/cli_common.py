@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from officeflow.errors import OfficeflowError
-from officeflow.findings import Finding, Severity
-from officeflow.ledger import Ledger, open_ledger
-from officeflow.settings import CONFIG_FILE, STATE_DIR, Workspace, open_workspace
+
+if TYPE_CHECKING:
+    from officeflow.findings import Finding
+    from officeflow.ledger import Ledger
+    from officeflow.settings import Workspace
+
+# Imported in the functions below, not here: settings loads pydantic and the ledger sqlite3,
+# which `officeflow --help` does not need (tests/test_startup.py).
 
 
 def is_workspace(root: Path) -> bool:
     """A folder officeflow has set up: its config, its state, or both inbox/ and outbox/."""
+    from officeflow.settings import CONFIG_FILE, STATE_DIR
+
     return ((root / CONFIG_FILE).is_file() or (root / STATE_DIR).is_dir()
             or ((root / "inbox").is_dir() and (root / "outbox").is_dir()))
 
 
 def workspace_of(ctx: click.Context) -> Workspace:
     """The workspace every command but `init` works in; never silently created elsewhere."""
+    from officeflow.settings import CONFIG_FILE, open_workspace
+
     root = Path(ctx.obj["workspace"])
     if not is_workspace(root):
         raise OfficeflowError(f"{root.resolve()} 不是 officeflow 工作区（没有 {CONFIG_FILE}，也没有 inbox/ 和 "
@@ -31,6 +41,8 @@ class opened_ledger:  # noqa: N801 (used as a function: `with opened_ledger(ws)`
     """`with opened_ledger(workspace) as ledger:` opens and always closes the ledger."""
 
     def __init__(self, workspace: Workspace) -> None:
+        from officeflow.ledger import open_ledger
+
         self.ledger = open_ledger(workspace.ledger_path)
 
     def __enter__(self) -> Ledger:
@@ -42,7 +54,26 @@ class opened_ledger:  # noqa: N801 (used as a function: `with opened_ledger(ws)`
 
 def print_findings(file: str, findings: list[Finding]) -> None:
     """`file › sheet!cell: message`, errors in red, warnings in yellow."""
+    from officeflow.findings import Severity
+
     for finding in findings:
         colour = "red" if finding.severity is Severity.ERROR else "yellow"
         label = "错误" if finding.severity is Severity.ERROR else "警告"
         click.echo(f"{file} › {finding.located()}  " + click.style(f"[{label} {finding.code}]", fg=colour))
+
+
+class KindChoice(click.Choice):  # type: ignore[type-arg]
+    """click.Choice over the kinds, looked up on first use: the group loads without them."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        from officeflow.kinds import KINDS
+
+        return tuple(sorted(KINDS))
+
+    @choices.setter
+    def choices(self, _: Any) -> None:
+        pass  # click.Choice.__init__ assigns (); the kinds are always read live

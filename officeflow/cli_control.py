@@ -12,20 +12,9 @@ from datetime import date
 
 import click
 
-from officeflow.cli_common import opened_ledger, workspace_of
-from officeflow.control import (
-    close_copies,
-    diff_versions,
-    due_reviews,
-    next_id,
-    status_report,
-)
-from officeflow.control import withdraw as withdraw_document
-from officeflow.integrity import verify as verify_archive
-from officeflow.kinds import KINDS
-from officeflow.records import CopyClosure
-from officeflow.regenerate import regenerate as regenerate_documents
-from officeflow.training import make_department_copies, make_training_copies, outstanding_copies
+from officeflow.cli_common import KindChoice, opened_ledger, workspace_of
+
+# Each command imports its core module in its body: the group and `--help` load none of them.
 
 
 @click.command()
@@ -33,6 +22,8 @@ from officeflow.training import make_department_copies, make_training_copies, ou
 @click.pass_context
 def status(ctx: click.Context, doc_id: str) -> None:
     """Show every version of DOC_ID with today's status, dates and approver."""
+    from officeflow.control import status_report
+
     workspace = workspace_of(ctx)
     with opened_ledger(workspace) as ledger:
         lines = status_report(workspace, ledger, doc_id)
@@ -57,6 +48,8 @@ def _day(value: date | None) -> str:
 @click.pass_context
 def withdraw(ctx: click.Context, doc_id: str, reason: str, version: str | None) -> None:
     """Withdraw DOC_ID (已废止) or revoke one pending version; nothing is deleted."""
+    from officeflow.control import withdraw as withdraw_document
+
     workspace = workspace_of(ctx)
     with opened_ledger(workspace) as ledger:
         versions = withdraw_document(workspace, ledger, doc_id, reason, actor=_actor_name(), version=version)
@@ -81,6 +74,8 @@ def _actor_name() -> str:
 @click.pass_context
 def due(ctx: click.Context, within_days: int) -> None:
     """List current documents whose periodic review is due within N days or overdue."""
+    from officeflow.control import due_reviews
+
     workspace = workspace_of(ctx)
     with opened_ledger(workspace) as ledger:
         items = due_reviews(workspace, ledger, within_days)
@@ -99,6 +94,8 @@ def due(ctx: click.Context, within_days: int) -> None:
 @click.pass_context
 def next_id_command(ctx: click.Context, prefix: str, year: int | None) -> None:
     """Print the next free 流程编号 for PREFIX[-CAT], e.g. CRM-CS → CRM-CS-2024-006."""
+    from officeflow.control import next_id
+
     workspace = workspace_of(ctx)
     with opened_ledger(workspace) as ledger:
         click.echo(next_id(ledger, prefix, year))
@@ -111,6 +108,8 @@ def next_id_command(ctx: click.Context, prefix: str, year: int | None) -> None:
 @click.pass_context
 def diff(ctx: click.Context, doc_id: str, old: str, new: str) -> None:
     """Print what changed in DOC_ID between versions OLD and NEW."""
+    from officeflow.control import diff_versions
+
     workspace = workspace_of(ctx)
     with opened_ledger(workspace) as ledger:
         lines = diff_versions(workspace, ledger, doc_id, old, new)
@@ -135,6 +134,8 @@ def audit(ctx: click.Context, doc_id: str | None) -> None:
 @click.pass_context
 def verify(ctx: click.Context) -> None:
     """Re-hash archived files against the ledger and check the audit chain; exit 1 on any problem."""
+    from officeflow.integrity import verify as verify_archive
+
     workspace = workspace_of(ctx)
     with opened_ledger(workspace) as ledger:
         report = verify_archive(workspace, ledger)
@@ -153,13 +154,15 @@ def verify(ctx: click.Context) -> None:
 @click.command()
 @click.argument("doc_ids", nargs=-1)
 @click.option("--all", "all_documents", is_flag=True, help="Every archived version.")
-@click.option("--kind", type=click.Choice(sorted(KINDS)), help="Only documents of this kind.")
+@click.option("--kind", type=KindChoice(), help="Only documents of this kind.")
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
 @click.option("--workers", type=int, help="Processes to use (default: all cores).")
 @click.pass_context
 def regenerate(ctx: click.Context, doc_ids: tuple[str, ...], all_documents: bool, kind: str | None,
                dry_run: bool, workers: int | None) -> None:
     """Re-render archived documents with the current templates (only changed files are rewritten)."""
+    from officeflow.regenerate import regenerate as regenerate_documents
+
     if not doc_ids and not all_documents and not kind:
         raise click.UsageError("give DOC_ID…, --all or --kind")
     workspace = workspace_of(ctx)
@@ -187,6 +190,8 @@ def regenerate(ctx: click.Context, doc_ids: tuple[str, ...], all_documents: bool
 def training(ctx: click.Context, doc_id: str | None, version: str | None, copies: int, recipient: str,
              allow_obsolete: bool, current: bool, department: str | None) -> None:
     """Print training copies (PDF, marked 培训专用 · 非受控文件) of a document's current version."""
+    from officeflow.training import make_department_copies, make_training_copies
+
     if not doc_id and not current:
         raise click.UsageError("give DOC_ID or --current")
     workspace = workspace_of(ctx)
@@ -212,6 +217,10 @@ def training(ctx: click.Context, doc_id: str | None, version: str | None, copies
 def recall(ctx: click.Context, doc_id: str, returned: tuple[str, ...], lost: tuple[str, ...],
            destroyed: tuple[str, ...]) -> None:
     """List outstanding training copies of DOC_ID's obsolete versions, or record copies as closed."""
+    from officeflow.control import close_copies
+    from officeflow.records import CopyClosure
+    from officeflow.training import outstanding_copies
+
     workspace = workspace_of(ctx)
     with opened_ledger(workspace) as ledger:
         for serials, how in ((returned, CopyClosure.RETURNED), (lost, CopyClosure.LOST),
