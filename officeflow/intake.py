@@ -49,7 +49,6 @@ from officeflow.claims import (
     remove_folder,
     safe_host,
 )
-from officeflow.filelock import FileLock
 from officeflow.findings import Finding, Severity, error
 from officeflow.fsutil import (
     FileTooLarge,
@@ -61,6 +60,7 @@ from officeflow.fsutil import (
 )
 from officeflow.gate import admit
 from officeflow.ledger import Event, Ledger, open_ledger
+from officeflow.locks import FileLock
 from officeflow.pipeline import Outcome, Result, process_bytes
 from officeflow.returns import (
     _ADVICE,

@@ -324,3 +324,19 @@ def test_recovery_ignores_a_half_written_claim(workspace: Workspace, ledger: Sql
         intake.close()
     assert not workspace.returned.exists() or not any(workspace.returned.iterdir())
     assert not owner.exists()
+
+
+def test_a_planted_symlink_lock_is_not_followed(tmp_path: Path, workspace: Workspace) -> None:
+    """.processing lies in the shared inbox: a `.lock` pointing elsewhere must not create the target."""
+    folder = plant_dead_claim(workspace, book(tmp_path, "b.xlsx", 1), datetime(2024, 9, 1, 10, 0),
+                              "20240901-100000-cccccc")
+    lock = folder.parent / ".lock"
+    lock.unlink()
+    victim = tmp_path / "elsewhere" / "victim"
+    victim.parent.mkdir()
+    lock.symlink_to(victim)
+    an_hour_ago = time.time() - 3600  # long past the grace a starting watcher gets
+    os.utime(folder.parent, (an_hour_ago, an_hour_ago))
+    assert drain(workspace).handled == 0  # not a dead watcher's lock: left alone
+    assert not victim.exists()
+    assert lock.is_symlink() and (folder / "b.xlsx").exists()

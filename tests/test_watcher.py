@@ -321,3 +321,26 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
     print(f"{len(valid) + len(bad)} files; survived {kills} SIGKILLs "
           f"({caught_mid_file} with a file in processing)")
     assert kills >= 5
+
+
+def test_process_waits_for_the_lock_a_watcher_holds_per_file(tmp_path: Path) -> None:
+    from officeflow.intake import PIPELINE_LOCK
+    from officeflow.locks import FileLock
+
+    workspace = make_workspace(tmp_path / "ws")
+    source = book(tmp_path / "src", "b.xlsx", 1)
+    workspace.state_dir.mkdir(parents=True, exist_ok=True)
+    held = FileLock(workspace.state_dir / PIPELINE_LOCK)  # as a watcher holds it around one file
+    assert held.acquire(blocking=False)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "officeflow", "-w", str(workspace.root), "process",
+                             str(source)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        time.sleep(1.5)  # long enough to have archived the file, were it not waiting
+        assert (proc.poll(), archived(workspace)) == (None, [])
+        held.release()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert archived(workspace) == ["CRM-CS-2024-001_V1.0.docx"]
