@@ -2,8 +2,10 @@
 
 `outbox/<流程类别>/<主责部门>/<生效日期>/<流程编号>_<版本号>.docx` is the reading copy a person
 opens: it always shows the version's status of today (re-marked when it changes).
-Beside it: the source `.xlsx` and the `.manifest.json`. `records/<same path>.docx` holds the
-as-issued bytes of every version, written once, read-only, sealed by the audit trail.
+Beside it: the source `.xlsx`, the `.manifest.json` and the flowchart `.flow.svg` (when the
+steps draw one). `records/<same path>.docx` holds the as-issued bytes of every version, and
+`records/<same path>.flow.svg` its diagram as issued: written once, read-only, sealed by the
+audit trail.
 
 Name collisions: a path belongs to exactly one (doc_id, version), and a version with
 different content is rejected before this stage, so an existing file at a planned path
@@ -22,12 +24,13 @@ from pathlib import Path, PurePosixPath
 from officeflow.fsutil import atomic_write_bytes
 from officeflow.manifest import RECORDS_FOLDER, SUFFIX, Manifest
 
-__all__ = ["RECORDS_FOLDER", "ArchivePaths", "inside", "plan_paths", "sanitize_part", "write_version"]
+__all__ = ["FLOWCHART_SUFFIX", "RECORDS_FOLDER", "ArchivePaths", "inside", "plan_paths", "sanitize_part", "write_version"]
 
 _ILLEGAL = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
              *(f"LPT{i}" for i in range(1, 10))}
 MAX_PART_LENGTH = 80
+FLOWCHART_SUFFIX = ".flow.svg"
 
 
 def sanitize_part(text: str) -> str:
@@ -52,6 +55,7 @@ class ArchivePaths:
     source: str
     manifest: str
     issued: str  # the as-issued record, relative to records/
+    flowchart: str = ""  # the diagram, relative to outbox/ and (as issued) to records/
 
 
 def plan_paths(category: str, department: str, effective: date, doc_id: str,
@@ -65,6 +69,7 @@ def plan_paths(category: str, department: str, effective: date, doc_id: str,
         source=str(folder / f"{stem}.xlsx"),
         manifest=str(folder / f"{stem}{SUFFIX}"),
         issued=str(folder / f"{stem}.docx"),
+        flowchart=str(folder / f"{stem}{FLOWCHART_SUFFIX}"),
     )
 
 
@@ -78,11 +83,19 @@ def inside(outbox: Path, relative: str) -> Path:
 
 
 def write_version(outbox: Path, records: Path, paths: ArchivePaths, document: bytes, source: bytes,
-                  manifest: Manifest) -> None:
-    """Write source, as-issued record, reading copy, then the manifest: a manifest means the set is complete."""
+                  manifest: Manifest, flowchart: bytes = b"") -> None:
+    """Write source, as-issued record (and diagram), reading copy (and diagram), then the
+    manifest: a manifest means the set is complete. No diagram (no steps): no .flow.svg."""
     atomic_write_bytes(inside(outbox, paths.source), source)
-    issued = inside(records, paths.issued)
-    atomic_write_bytes(issued, document)
-    os.chmod(issued, 0o444)  # as issued, never rewritten
+    _write_issued(inside(records, paths.issued), document)
+    if flowchart:
+        _write_issued(inside(records, paths.flowchart), flowchart)
+        atomic_write_bytes(inside(outbox, paths.flowchart), flowchart)
     atomic_write_bytes(inside(outbox, paths.document), document)
     manifest.write(inside(outbox, paths.manifest))
+
+
+def _write_issued(path: Path, data: bytes) -> None:
+    """As issued, never rewritten: read-only (a re-run after a crash writes the same bytes)."""
+    atomic_write_bytes(path, data)
+    os.chmod(path, 0o444)

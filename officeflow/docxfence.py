@@ -34,7 +34,7 @@ DOCXTPL_VERSION = "0.20.2"
 
 __all__ = ["CoreProperties", "IMAGE_RELATIONSHIP", "NSMAP", "Picture", "UnreadableImage", "fix_tables",
            "load_picture", "next_shape_id", "parse_part_xml", "parse_story_xml", "patch_xml",
-           "picture_xml", "resolve_listing", "serialize_part_xml"]
+           "picture_xml", "resolve_listing", "serialize_part_xml", "SVG_CONTENT_TYPE", "with_svg_blip"]
 
 NSMAP: dict[str, str] = nsmap
 IMAGE_RELATIONSHIP: str = RELATIONSHIP_TYPE.IMAGE
@@ -95,6 +95,22 @@ def picture_xml(shape_id: int, rid: str, filename: str, cx: int, cy: int) -> str
     """The `<wp:inline>` of one picture, exactly as python-docx (and so docxtpl) writes it."""
     xml: str = CT_Inline.new_pic_inline(shape_id, rid, filename, cx, cy).xml
     return xml
+
+
+SVG_CONTENT_TYPE = "image/svg+xml"
+# Word 2016+ (and LibreOffice 7.4+) draw the SVG named by this extension of the picture's blip;
+# older readers ignore the extension and show the blip itself, the raster fallback.
+_SVG_BLIP_EXTENSION = "{96DAC541-7B7A-43D3-8B79-37D633B846F1}"
+_SVG_NS = "http://schemas.microsoft.com/office/drawing/2016/SVG/main"
+
+
+def with_svg_blip(inline_xml: str, svg_rid: str) -> str:
+    """The `<wp:inline>` of `picture_xml` with the vector picture `svg_rid` as the blip's svgBlip."""
+    start = inline_xml.index("<a:blip ")
+    end = inline_xml.index("/>", start)
+    extension = (f'<a:extLst><a:ext uri="{_SVG_BLIP_EXTENSION}"><asvg:svgBlip xmlns:asvg="{_SVG_NS}"'
+                 f' r:embed="{svg_rid}"/></a:ext></a:extLst>')
+    return f"{inline_xml[:end]}>{extension}</a:blip>{inline_xml[end + 2:]}"
 
 
 def next_shape_id(part_xml: bytes) -> int:

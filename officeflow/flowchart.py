@@ -96,6 +96,11 @@ def use_cache_folder(folder: Path | None) -> None:
     _CACHE.folder = folder
 
 
+def cache_folder() -> Path | None:
+    """The folder drawn pictures are kept in, if any."""
+    return _CACHE.folder
+
+
 def _cached(key: str, make: callable) -> bytes:  # type: ignore[valid-type]
     data = _CACHE.get(key)
     if data is None:

@@ -92,6 +92,7 @@ def verify(workspace: Workspace, ledger: Ledger) -> VerifyReport:
                  (workspace.outbox, record.source_path, record.source_sha256)]
         if record.issued_path:
             files.append((records_root, record.issued_path, record.issued_sha256))
+        files += _flowchart_files(workspace, inside(workspace.outbox, record.manifest_path))
         for root, relative, digest in files:
             path = inside(root, relative)
             expected.add(path)
@@ -109,6 +110,22 @@ def verify(workspace: Workspace, ledger: Ledger) -> VerifyReport:
     report.broken_events, chain_problems = check_chain(events, read_head(_head_path(workspace)))
     report.problems += chain_problems
     return report
+
+
+def _flowchart_files(workspace: Workspace, manifest_path: Path) -> list[tuple[Path, str, str]]:
+    """The version's diagram (reading copy, as issued) with the hashes its manifest gives.
+
+    Only the manifest knows them (the ledger row predates flowcharts); its as-issued hash is
+    sealed by the `issued` event, so an edited manifest shows in the chain check.
+    """
+    manifest = Manifest.read(manifest_path)
+    if manifest is None:
+        return []
+    copy, copy_sha, issued, issued_sha = manifest.flowchart
+    files = [(workspace.outbox, copy, copy_sha)] if copy else []
+    if issued.startswith(f"{RECORDS_FOLDER}/"):
+        files.append((workspace.root / RECORDS_FOLDER, issued.removeprefix(f"{RECORDS_FOLDER}/"), issued_sha))
+    return files
 
 
 def _head_path(workspace: Workspace) -> Path:

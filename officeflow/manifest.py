@@ -2,8 +2,9 @@
 
 Its as-issued part is sealed: the `issued` audit event carries `seal()`, so a manifest edited
 by hand shows. Only the keys in MUTABLE change after issue (the reading copy, the withdrawal).
-Schema 2 added the as-issued record and the reading copy's marking; schema 1 manifests (no
-`schema` key) read the same, without them.
+Schema 2 added the as-issued record and the reading copy's marking; schema 3 the flowchart
+(`<流程编号>_<版本号>.flow.svg`, beside the reading copy and, as issued, beside the record).
+Older manifests read the same, without them.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from officeflow import __version__
 from officeflow.fsutil import atomic_write_bytes
 from officeflow.records import RevisionEntry, VersionRecord, Withdrawal
 
-SCHEMA = 2
+SCHEMA = 3
 SUFFIX = ".manifest.json"
 RECORDS_FOLDER = "records"
-MUTABLE = frozenset({"document_sha256", "marking", "withdrawn"})
+# The reading copy's flowchart is redrawn only when the drawing of the same steps changes
+# (a new officeflow); the as-issued one (issued_flowchart_sha256) is sealed like the record.
+MUTABLE = frozenset({"document_sha256", "marking", "withdrawn", "flowchart_sha256"})
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,18 @@ class Manifest:
     @classmethod
     def build(cls, record: VersionRecord, *, status_at_issue: str, supersedes: str | None,
               next_review: date, original_file: str, history: tuple[RevisionEntry, ...],
-              marking: str) -> Manifest:
-        """The manifest of a version being issued (document hashes filled in by `issued`)."""
+              marking: str, flowchart: str = "", flowchart_sha256: str = "") -> Manifest:
+        """The manifest of a version being issued (document hashes filled in by `issued`).
+
+        `flowchart`: the diagram's path relative to outbox/ (the same under records/), with its
+        hash; none when the document has no steps to draw.
+        """
+        files = {"document": record.document_path, "source": record.source_path,
+                 "issued": f"{RECORDS_FOLDER}/{record.issued_path}"}
+        drawn: dict[str, str] = {}
+        if flowchart:
+            files.update(flowchart=flowchart, issued_flowchart=f"{RECORDS_FOLDER}/{flowchart}")
+            drawn = {"flowchart_sha256": flowchart_sha256, "issued_flowchart_sha256": flowchart_sha256}
         return cls({
             "schema": SCHEMA, "officeflow": __version__,
             "doc_id": record.doc_id, "version": record.version, "kind": record.kind,
@@ -45,8 +58,7 @@ class Manifest:
             "status_at_issue": status_at_issue, "supersedes": supersedes,
             "next_review_date": next_review.isoformat(),
             "original_file": original_file, "received_at": record.received_at.isoformat(timespec="seconds"),
-            "files": {"document": record.document_path, "source": record.source_path,
-                      "issued": f"{RECORDS_FOLDER}/{record.issued_path}"},
+            "files": files, **drawn,
             "source_sha256": record.source_sha256,
             "revision_history": [{**vars(e), "date": e.date.isoformat() if e.date else None} for e in history],
             "marking": marking,
@@ -108,6 +120,17 @@ class Manifest:
     @property
     def issued_sha256(self) -> str:
         return str(self.data.get("issued_sha256", ""))
+
+    @property
+    def flowchart(self) -> tuple[str, str, str, str]:
+        """(reading copy's path, its hash, as-issued path, its hash) of the diagram; '' when none.
+
+        Paths as the manifest lists them: the reading copy relative to outbox/, the as-issued
+        one relative to the workspace (records/…).
+        """
+        files = self.data.get("files", {})
+        return (str(files.get("flowchart", "")), str(self.data.get("flowchart_sha256", "")),
+                str(files.get("issued_flowchart", "")), str(self.data.get("issued_flowchart_sha256", "")))
 
     @property
     def original_file(self) -> str:

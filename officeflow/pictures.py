@@ -5,6 +5,10 @@ InlineImage does: the picture's bytes become a media part (`word/media/imageN.pn
 per distinct picture), the rendered part gains an image relationship, and the run holds the
 `<w:drawing>` python-docx would write. Numbering follows python-docx (smallest free image
 number and rId), so the output is the same as docxtpl's and the same on every render.
+
+An `Image` with `svg` bytes is also drawn as a vector where Word can (its svgBlip extension,
+Word 2016+): the SVG becomes a media part of its own beside the raster, which stays the blip
+every other reader shows. docxtpl has no such picture; without `svg` the output is docxtpl's.
 """
 
 from __future__ import annotations
@@ -24,11 +28,13 @@ from markupsafe import Markup
 
 from officeflow.docxfence import (
     IMAGE_RELATIONSHIP,
+    SVG_CONTENT_TYPE,
     UnreadableImage,
     load_picture,
     next_shape_id,
     picture_xml,
     serialize_part_xml,
+    with_svg_blip,
 )
 from officeflow.docxzip import relationships, rels_name
 from officeflow.errors import TemplateError
@@ -45,11 +51,13 @@ class Image:
 
     Give the width or the height in cm and the other follows the aspect ratio; give both to
     stretch; give neither for the size the image's dpi says (72 dpi when it says nothing).
+    `svg`: the same picture as SVG, shown instead of `source` where Word draws SVG.
     """
 
     source: bytes | Path | str
     width_cm: float | None = None
     height_cm: float | None = None
+    svg: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +114,10 @@ class Placement:
                                              load_picture(picture.blob, None, None).filename)
         rid = self._relate(target)
         xml = picture_xml(self.package.parts[self.current].shape_id, rid, filename, picture.cx, picture.cy)
+        if image.svg:
+            vector = self._media_part(hashlib.sha1(image.svg).hexdigest(), "svg", image.svg)
+            self.types.setdefault("svg", SVG_CONTENT_TYPE)
+            xml = with_svg_blip(xml, self._relate(vector))
         return f'</w:t></w:r><w:r><w:drawing>{xml}</w:drawing></w:r><w:r><w:t xml:space="preserve">'
 
     def _media_part(self, sha1: str, ext: str, blob: bytes) -> str:

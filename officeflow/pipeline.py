@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from officeflow import flowchart
 from officeflow.archive import (
     RECORDS_FOLDER,
     ArchivePaths,
@@ -75,6 +76,7 @@ class OutputPlan:
     entries: tuple[RevisionEntry, ...]  # revision entries the ledger does not know yet
     manifest: Manifest  # without the document hashes, known once rendered
     marking: str  # Marking.key of what the rendered copy shows
+    flowchart: bytes = b""  # the whole diagram as SVG (`.flow.svg`); empty without steps
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,13 @@ def load_archived(workspace: Workspace, record: VersionRecord) -> ParsedDocument
     return parse_document(raw, raw.epoch)
 
 
+def use_flowchart_cache(workspace: Workspace) -> None:
+    """Drawn diagrams are kept in `<workspace>/.cache/flowcharts`, shared by every process."""
+    folder = workspace.root / ".cache" / "flowcharts"
+    if flowchart.cache_folder() != folder:
+        flowchart.use_cache_folder(folder)
+
+
 def plan_outputs(parsed: ParsedDocument, stamp: Stamp, ctx: RuleContext, workspace: Workspace,
                  source_name: str, received_at: datetime, marking: Marking | None = None) -> OutputPlan:
     """Paths, template, context, ledger record and manifest for one version.
@@ -155,7 +164,10 @@ def plan_outputs(parsed: ParsedDocument, stamp: Stamp, ctx: RuleContext, workspa
     paths = plan_paths(value("category"), value("department"), value("effective_date"),
                        value("doc_id"), stamp.version)
     marking = marking or marking_for(VersionState(stamp.status, None), value("effective_date"))
-    context = {**build_context(parsed, stamp), "control_mark": marking.control_mark,
+    use_flowchart_cache(workspace)
+    hours = workspace.settings.workday_hours
+    diagram = flowchart.svg_for(parsed, workday_hours=hours)
+    context = {**build_context(parsed, stamp, workday_hours=hours), "control_mark": marking.control_mark,
                "status": marking.status_text}
     properties = DocumentProperties(
         title=value("name"), identifier=value("doc_id"), version=stamp.version,
@@ -173,9 +185,11 @@ def plan_outputs(parsed: ParsedDocument, stamp: Stamp, ctx: RuleContext, workspa
     entries = tuple(e for e in stamp.revision_history if e.version not in ctx.history.revision_entries)
     manifest = Manifest.build(record, status_at_issue=stamp.status.value, supersedes=stamp.supersedes,
                               next_review=stamp.next_review_date, original_file=source_name,
-                              history=stamp.revision_history, marking=marking.key)
+                              history=stamp.revision_history, marking=marking.key,
+                              flowchart=paths.flowchart if diagram else "",
+                              flowchart_sha256=sha256_bytes(diagram) if diagram else "")
     return OutputPlan(word_template(workspace, parsed.kind.word_template), context, properties,
-                      paths, record, entries, manifest, marking.key)
+                      paths, record, entries, manifest, marking.key, diagram)
 
 
 _checked_templates: set[tuple[Path, float]] = set()
@@ -231,7 +245,8 @@ def _process(data: bytes, sha: str, source_name: str, workspace: Workspace, ledg
     document = render_docx(plan.template, plan.context, plan.properties)
     document_sha = sha256_bytes(document)
     manifest = plan.manifest.issued(document_sha)
-    write_version(workspace.outbox, workspace.root / RECORDS_FOLDER, plan.paths, document, data, manifest)
+    write_version(workspace.outbox, workspace.root / RECORDS_FOLDER, plan.paths, document, data, manifest,
+                  plan.flowchart)
     record = VersionRecord(**{**vars(plan.record), "document_sha256": document_sha,
                               "issued_sha256": document_sha})
     events = [received,

@@ -35,7 +35,7 @@ from officeflow.ledger_protocol import Event, Ledger
 from officeflow.lifecycle import states_on
 from officeflow.manifest import Manifest
 from officeflow.marks import Marking, marking_for
-from officeflow.pipeline import OutputPlan, check_document, plan_outputs
+from officeflow.pipeline import OutputPlan, check_document, plan_outputs, use_flowchart_cache
 from officeflow.records import DocumentHistory, Status, VersionRecord
 from officeflow.render import render_docx
 from officeflow.settings import Workspace
@@ -174,17 +174,39 @@ def regenerate_one(workspace: Workspace, job: Job, write: bool = True) -> Regene
         sha = sha256_bytes(document)
         target = inside(workspace.outbox, record.document_path)
         current = target.read_bytes() if target.exists() else None
-        change = Change.UNCHANGED if current == document else Change.CHANGED
+        redrawn = _redraw_flowchart(workspace, record, plan.flowchart, write)
+        change = Change.UNCHANGED if current == document and not redrawn else Change.CHANGED
         if write:
-            if change is Change.CHANGED:
+            if current != document:
                 atomic_write_bytes(target, document)
             Manifest.change(inside(workspace.outbox, record.manifest_path),
-                            document_sha256=sha, marking=plan.marking)
+                            document_sha256=sha, marking=plan.marking, **redrawn)
         return Regenerated(**base, change=change, sha256=sha,
                            ledger_stale=record.document_sha256 != sha, marking=plan.marking)
     except Exception as exc:  # one bad document never stops the batch
         message = str(exc) if isinstance(exc, OfficeflowError) else f"{type(exc).__name__}: {exc}"
         return Regenerated(**base, change=Change.FAILED, message=message)
+
+
+def _redraw_flowchart(workspace: Workspace, record: VersionRecord, svg: bytes,
+                      write: bool) -> dict[str, str]:
+    """Rewrite the reading copy's `.flow.svg` when the drawing of the same steps changed.
+
+    Same steps and drawing → the same bytes, so a template change leaves the file alone. Only a
+    version whose manifest lists a diagram gets one (a version issued before flowcharts keeps
+    its archive as it was); the as-issued diagram in records/ is never rewritten.
+    Returns the manifest change ({} when nothing changed).
+    """
+    manifest = Manifest.read(inside(workspace.outbox, record.manifest_path))
+    relative = manifest.flowchart[0] if manifest else ""
+    if not relative or not svg:
+        return {}
+    target = inside(workspace.outbox, relative)
+    if target.is_file() and target.read_bytes() == svg:
+        return {}
+    if write:
+        atomic_write_bytes(target, svg)
+    return {"flowchart_sha256": sha256_bytes(svg)}
 
 
 def select_jobs(ledger: Ledger, doc_ids: list[str] | None, kind: str | None,
@@ -273,6 +295,12 @@ def refresh_markings(workspace: Workspace, ledger: Ledger, today: date) -> Regen
     return summary
 
 
+def _start_worker(workspace: Workspace) -> None:
+    """Worker initializer: die with the parent; share the workspace's flowchart cache."""
+    _die_with_parent()
+    use_flowchart_cache(workspace)
+
+
 def _die_with_parent() -> None:
     """Worker initializer: the kernel kills the worker when the parent dies (Linux)."""
     try:
@@ -298,7 +326,7 @@ def _run(workspace: Workspace, jobs: list[Job], write: bool, workers: int) -> It
         return
     chunk = max(1, min(64, len(jobs) // (workers * 8)))
     with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
-                             initializer=_die_with_parent) as pool:
+                             initializer=_start_worker, initargs=(workspace,)) as pool:
         yield from pool.map(_worker, ((workspace, job, write) for job in jobs), chunksize=chunk)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from officeflow import flowchart
 from officeflow.errors import TemplateError
 from officeflow.fastrender import prepared_template
 from officeflow.model import ParsedDocument
@@ -20,8 +21,8 @@ from officeflow.pictures import Image
 from officeflow.records import Status
 from officeflow.stamp import Stamp
 
-__all__ = ["DocumentProperties", "Image", "build_context", "check_template", "format_value",
-           "render_docx"]
+__all__ = ["DocumentProperties", "Image", "build_context", "check_template", "flowchart_pictures",
+           "format_value", "render_docx"]
 
 CONTROLLED_MARK = "受控文件"
 STATUS_MARKS = {s: f"{s.value} · 仅供追溯" for s in (Status.SUPERSEDED, Status.WITHDRAWN)}
@@ -42,8 +43,15 @@ def format_value(value: Any) -> Any:
     return value
 
 
-def build_context(doc: ParsedDocument, stamp: Stamp, control_mark: str = "") -> dict[str, Any]:
-    """The Word context: the kind's fields and tables by key, plus what the stamp adds."""
+def flowchart_pictures(doc: ParsedDocument, workday_hours: float = 8.0) -> list[Image]:
+    """The 流程图 section's pictures: one per A4 page, vector with its 200 dpi raster fallback."""
+    return [Image(p.png, width_cm=p.width_cm, svg=p.svg)
+            for p in flowchart.pictures_for(doc, workday_hours)]
+
+
+def build_context(doc: ParsedDocument, stamp: Stamp, control_mark: str = "",
+                  workday_hours: float = 8.0) -> dict[str, Any]:
+    """The Word context: the kind's fields and tables by key, what the stamp adds, the 流程图."""
     context: dict[str, Any] = {f.key: format_value(doc.value(f.key)) for f in doc.kind.fields}
     for table in doc.kind.tables:
         context[table.key] = [format_value(row) for row in doc.rows(table.key)]
@@ -58,6 +66,7 @@ def build_context(doc: ParsedDocument, stamp: Stamp, control_mark: str = "") -> 
         approver=stamp.approver,
         control_mark=control_mark or STATUS_MARKS.get(stamp.status, CONTROLLED_MARK),
         revision_history=[format_value(vars(entry)) for entry in stamp.revision_history],
+        flowchart=flowchart_pictures(doc, workday_hours),
     )
     return context
 

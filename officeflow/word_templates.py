@@ -24,6 +24,8 @@ from docx.shared import Pt
 from docx.table import Table as DocxTable
 
 from officeflow.catalog import Field, KindSpec, Table
+from officeflow.flow.branches import NEXT_COLUMN
+from officeflow.flow.steps import has_lanes
 from officeflow.kinds import KINDS
 from officeflow.kinds.common import REVIEW_RECORDS, STAMP_FIELDS, word_info_rows, word_sections
 from officeflow.word_style import (
@@ -148,7 +150,7 @@ def add_loop_table(doc: DocumentObject, table: Table) -> DocxTable:
     """A table with one row per record of the table's context list."""
     columns = [Column(table.word.index, var("loop.index"), INDEX_WIDTH, True)] if table.word.index else []
     columns += [Column(c.label, var(f"{ROW}.{c.key}"), c.word_width, c.word_center)
-                for c in table.columns]
+                for c in table.columns if c.key != NEXT_COLUMN]  # 后续步骤: the 流程图 draws it
     docx_table = new_table(doc, 7, _column_widths(columns))
     _header_row(docx_table, [c.label for c in columns])
     _loop_rows(docx_table, table.word_source, [(c.expr, c.center) for c in columns])
@@ -225,6 +227,33 @@ def add_table_section(doc: DocumentObject, kind: KindSpec, number: int, table: T
         add_sign_off(doc, kind)
 
 
+FLOWCHART_TITLE = "流程图"
+FLOWCHART = "flowchart"  # the Word context list of pictures (officeflow.render.flowchart_context)
+PICTURE = "pic"
+
+
+def add_flowchart_section(doc: DocumentObject, number: int) -> None:
+    """流程图: one picture per A4 page of the diagram, each with its caption; 无 without steps.
+
+    Paragraph tags (`{%p %}`) vanish with their paragraph, so an empty list leaves only 无.
+    """
+    add_heading(doc, number, FLOWCHART_TITLE)
+    doc.add_paragraph(f"{{%p for {PICTURE} in {FLOWCHART} %}}", style=STYLE_CELL)
+    picture = doc.add_paragraph(style="Normal")
+    picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    picture.paragraph_format.keep_with_next = True  # the caption stays under its picture
+    picture.paragraph_format.space_before = Pt(6)
+    picture.add_run(var(PICTURE))
+    caption = doc.add_paragraph(style=STYLE_CELL)
+    caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    caption.add_run(f"图 {FLOWCHART_TITLE}{{% if loop.length > 1 %}}（{var('loop.index')}/"
+                    f"{var('loop.length')}）{{% endif %}}")
+    doc.add_paragraph("{%p endfor %}", style=STYLE_CELL)
+    doc.add_paragraph(f"{{%p if not {FLOWCHART} %}}", style=STYLE_CELL)
+    doc.add_paragraph("无", style=STYLE_BODY)
+    doc.add_paragraph("{%p endif %}", style=STYLE_CELL)
+
+
 # --- documents ----------------------------------------------------------------------------
 
 
@@ -238,12 +267,17 @@ def build_document(kind: KindSpec) -> DocumentObject:
     add_title(doc)
     add_info_table(doc, kind)
     tables = {t.key: t for t in kind.tables}
-    for number, key in enumerate(word_sections(kind), start=2):
+    number = 2
+    for key in word_sections(kind):
         if key in tables:
             add_table_section(doc, kind, number, tables[key])
         else:
             add_heading(doc, number, kind.field(key).label)
             doc.add_paragraph(var(key), style=STYLE_BODY)
+        number += 1
+        if key == kind.step_table and has_lanes(kind):  # the diagram right after its steps
+            add_flowchart_section(doc, number)
+            number += 1
     return doc
 
 

@@ -10,10 +10,12 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from docxtpl import DocxTemplate
+from docx.shared import Cm
+from docxtpl import DocxTemplate, InlineImage
 from lxml import etree
 
 from officeflow.fastrender import jinja_environment
+from officeflow.render import Image
 
 
 def canonical_parts(blob: bytes) -> dict[str, bytes]:
@@ -64,6 +66,20 @@ def with_docxtpl(template: Path, context: dict[str, Any], prepare: Any = None, f
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
+
+
+def raster_only(context: dict[str, Any]) -> dict[str, Any]:
+    """The context with the 流程图 pictures as plain rasters: docxtpl has no SVG picture.
+
+    What the SVG adds is checked on its own (tests/test_render_equivalence.py).
+    """
+    return {**context, "flowchart": [Image(p.source, width_cm=p.width_cm) for p in context["flowchart"]]}
+
+
+def inline_flowchart(doc: Any, context: dict[str, Any]) -> dict[str, Any]:
+    """docxtpl's InlineImage for each 流程图 picture."""
+    return {**context, "flowchart": [InlineImage(doc, io.BytesIO(p.source), width=Cm(p.width_cm))
+                                     for p in context["flowchart"]]}
 
 
 def replace_in_part(blob: bytes, part: str, old: bytes, new: bytes) -> bytes:

@@ -111,13 +111,14 @@ def test_catalog_matches_the_spec_tables() -> None:
         return spec.sheet, [c.label for c in spec.columns]
 
     assert labels("scenario", "steps") == (
-        "流程步骤", ["步骤编号", "步骤名称", "责任部门", "配合部门", "操作内容", "输出", "时限"])
+        "流程步骤", ["步骤编号", "步骤名称", "责任部门", "配合部门", "操作内容", "输出", "时限",
+                     "后续步骤"])
     assert labels("scenario", "key_points") == ("执行要点", ["序号", "要点"])
     assert labels("standard", "standards") == (
         "服务标准", ["标准编号", "服务项目", "标准类别", "具体要求", "责任部门", "达标指标", "备注"])
     assert labels("standard", "procedure") == (
         "操作流程", ["步骤编号", "流程阶段", "操作步骤", "操作要点", "责任岗位", "输出成果", "时限要求",
-                 "关联标准"])
+                 "关联标准", "后续步骤"])
     assert labels("standard", "inspections") == (
         "检查记录", ["检查日期", "检查项目", "检查标准", "检查结果", "问题描述", "责任部门", "整改措施",
                  "整改时限", "验证结果"])
@@ -126,7 +127,7 @@ def test_catalog_matches_the_spec_tables() -> None:
         "基础标准", "过程标准", "结果标准")
     assert KINDS["standard"].table("inspections").column("result").choices == ("达标", "不达标")
     assert labels("optimization", "steps") == (
-        "流程步骤", ["步骤编号", "步骤名称", "责任岗位", "输入", "输出", "耗时"])
+        "流程步骤", ["步骤编号", "步骤名称", "责任岗位", "输入", "输出", "耗时", "后续步骤"])
     assert labels("optimization", "raci") == ("责任矩阵", ["步骤编号"])
     assert KINDS["optimization"].table("raci").extra_columns is not None
     risks, proposals = KINDS["optimization"].table("risks"), KINDS["optimization"].table("proposals")

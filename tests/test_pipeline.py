@@ -69,7 +69,8 @@ def test_issue_writes_document_source_and_manifest(tmp_path: Path, workspace: Wo
         Result.ISSUED, "CRM-CS-2024-005", "V1.0", "现行有效")
     folder = workspace.outbox / ARCHIVED
     assert sorted(p.name for p in folder.iterdir()) == [
-        "CRM-CS-2024-005_V1.0.docx", "CRM-CS-2024-005_V1.0.manifest.json", "CRM-CS-2024-005_V1.0.xlsx"]
+        "CRM-CS-2024-005_V1.0.docx", "CRM-CS-2024-005_V1.0.flow.svg", "CRM-CS-2024-005_V1.0.manifest.json",
+        "CRM-CS-2024-005_V1.0.xlsx"]
     assert outcome.document == folder / "CRM-CS-2024-005_V1.0.docx"
     manifest = json.loads((folder / "CRM-CS-2024-005_V1.0.manifest.json").read_text(encoding="utf-8"))
     assert manifest["source_sha256"] == sha256_file(source) == sha256_file(folder / "CRM-CS-2024-005_V1.0.xlsx")

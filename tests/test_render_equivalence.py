@@ -19,8 +19,17 @@ import docx
 import pytest
 from conftest import TODAY
 from docx.shared import Cm
-from docxparts import differences, replace_in_part, tiny_png, with_docxtpl
+from docxparts import (
+    canonical_parts,
+    differences,
+    inline_flowchart,
+    raster_only,
+    replace_in_part,
+    tiny_png,
+    with_docxtpl,
+)
 from docxtpl import InlineImage, Listing, RichText, RichTextParagraph
+from lxml import etree
 
 from officeflow.fastrender import prepared_template
 from officeflow.kinds import KINDS, register_kind, unregister_kind
@@ -32,6 +41,9 @@ from officeflow.stamp import stamp_document
 from officeflow.workbook_template import fill_template
 
 ROOT = Path(__file__).resolve().parent.parent
+A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+ASVG = "http://schemas.microsoft.com/office/drawing/2016/SVG/main"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 EXAMPLES = sorted((ROOT / "examples").glob("*.xlsx"))
 SHIPPED_KINDS = {"sop", "scenario", "standard", "optimization"}
 
@@ -72,12 +84,14 @@ def set_properties(plan: OutputPlan) -> Any:
 
 
 def assert_same_as_docxtpl(plan: OutputPlan) -> None:
+    context = raster_only(plan.context)
     # Without properties: the template's own (Jinja-rendered) core properties, as docxtpl.
-    plain = prepared_template(plan.template).render(plan.context)
-    assert differences(plain, with_docxtpl(plan.template, plan.context)) == []
+    plain = prepared_template(plan.template).render(context)
+    assert differences(plain, with_docxtpl(plan.template, context, prepare=inline_flowchart)) == []
     # As the pipeline writes it: the stamp's properties on top.
-    stamped = render_docx(plan.template, plan.context, plan.properties)
-    assert differences(stamped, with_docxtpl(plan.template, plan.context, finish=set_properties(plan))) == []
+    stamped = render_docx(plan.template, context, plan.properties)
+    assert differences(stamped, with_docxtpl(plan.template, context, prepare=inline_flowchart,
+                                             finish=set_properties(plan))) == []
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: f"{KIND_OF[p.name]}-{p.stem.rsplit('_', 1)[-1]}")
@@ -85,6 +99,7 @@ def test_every_part_of_each_example_is_as_docxtpl_renders_it(example: Path, work
                                                              ledger: SqliteLedger) -> None:
     plan = plan_for(example.read_bytes(), workspace, ledger, example.name)
     assert plan.template.name == KINDS[KIND_OF[example.name]].word_template
+    assert plan.context["flowchart"] != []  # every shipped example draws its 流程图
     assert_same_as_docxtpl(plan)
 
 
@@ -193,6 +208,39 @@ def test_pictures_render_as_docxtpl_inline_images(tmp_path: Path) -> None:
 
     fast = prepared_template(template).render(context)
     assert differences(fast, with_docxtpl(template, context, prepare=inline_images)) == []
+
+
+SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" width="40mm" height="20mm" viewBox="0 0 40 20">'
+       b'<rect width="40" height="20" fill="#c81e1e"/></svg>\n')
+
+
+def test_an_svg_picture_adds_only_its_vector_part(tmp_path: Path) -> None:
+    """The one documented difference from docxtpl: the SVG part, its relationship and type, and
+    the blip's svgBlip extension naming it; the raster stays the blip other readers show."""
+    document = docx.Document()
+    document.add_paragraph("流程图：{{ flowchart }}")
+    template = tmp_path / "svg.docx"
+    document.save(str(template))
+    raster = prepared_template(template).render({"flowchart": Image(FLOW, width_cm=4)})
+    vector = prepared_template(template).render({"flowchart": Image(FLOW, width_cm=4, svg=SVG)})
+    assert [d.split(":")[0] for d in differences(vector, raster)] == [
+        "[Content_Types].xml", "word/_rels/document.xml.rels", "word/document.xml", "word/media/image2.svg"]
+    parts = canonical_parts(vector)
+    assert parts["word/media/image2.svg"] == SVG
+    types = etree.fromstring(parts["[Content_Types].xml"])
+    assert [(d.get("Extension"), d.get("ContentType")) for d in types if d.get("Extension") == "svg"] == [
+        ("svg", "image/svg+xml")]
+    rels = {r.get("Id"): r.get("Target") for r in etree.fromstring(parts["word/_rels/document.xml.rels"])}
+    body = etree.fromstring(parts["word/document.xml"])
+    [blip] = body.iter(f"{{{A}}}blip")
+    [svg_blip] = blip.iter(f"{{{ASVG}}}svgBlip")
+    assert (rels[blip.get(f"{{{R}}}embed")], rels[svg_blip.get(f"{{{R}}}embed")]) == (
+        "media/image1.png", "media/image2.svg")
+    assert blip.find(f"{{{A}}}extLst/{{{A}}}ext").get("uri") == "{96DAC541-7B7A-43D3-8B79-37D633B846F1}"
+    # Without the vector, nothing of it remains: the raster-only render is docxtpl's.
+    blip.remove(blip.find(f"{{{A}}}extLst"))
+    assert etree.tostring(body, method="c14n") == canonical_parts(raster)["word/document.xml"]
+    assert prepared_template(template).render({"flowchart": Image(FLOW, width_cm=4, svg=SVG)}) == vector
 
 
 def test_pictures_beside_the_templates_own_picture_render_as_docxtpl(tmp_path: Path) -> None:

@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
+from docxparts import tiny_png
 
 from officeflow.errors import TemplateError
 from officeflow.fastrender import prepared_template
 from officeflow.kinds import KINDS
-from officeflow.render import DocumentProperties, render_docx
+from officeflow.render import DocumentProperties, Image, render_docx
 from officeflow.word_templates import build_template, chinese_number, template_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,7 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "next_review_date": "2025-02-01",
     "approver": "王芳",
     "control_mark": "受控文件",
+    "flowchart": [],
     "steps": [
         {"number": "1.1", "content": "接收客户投诉信息（电话、邮件、在线表单）", "role": "客服专员",
          "inputs": "客户投诉内容、联系方式", "outputs": "《客户投诉登记表》", "duration": "≤30分钟",
@@ -281,14 +283,15 @@ def test_every_review_round_is_printed_and_the_latest_passing_final_approves(tmp
 
 
 HEADINGS = {
-    "sop": ["一、基本信息", "二、流程目标", "三、适用范围", "四、流程步骤", "五、相关文件", "六、修订记录",
-            "七、审核与批准"],
-    "scenario": ["一、基本信息", "二、适用场景", "三、流程目标", "四、适用范围", "五、流程步骤", "六、执行要点",
-                 "七、配套表单与相关文件", "八、修订记录", "九、审核与批准"],
-    "standard": ["一、基本信息", "二、流程目标", "三、适用范围", "四、服务标准", "五、操作流程",
-                 "六、服务质量监督检查记录", "七、相关文件", "八、修订记录", "九、审核与批准"],
-    "optimization": ["一、基本信息", "二、流程目标", "三、适用范围", "四、关键步骤", "五、责任矩阵（RACI）",
-                     "六、关键风险点", "七、优化建议", "八、相关文件", "九、修订记录", "十、审核与批准"],
+    "sop": ["一、基本信息", "二、流程目标", "三、适用范围", "四、流程步骤", "五、流程图", "六、相关文件",
+            "七、修订记录", "八、审核与批准"],
+    "scenario": ["一、基本信息", "二、适用场景", "三、流程目标", "四、适用范围", "五、流程步骤", "六、流程图",
+                 "七、执行要点", "八、配套表单与相关文件", "九、修订记录", "十、审核与批准"],
+    "standard": ["一、基本信息", "二、流程目标", "三、适用范围", "四、服务标准", "五、操作流程", "六、流程图",
+                 "七、服务质量监督检查记录", "八、相关文件", "九、修订记录", "十、审核与批准"],
+    "optimization": ["一、基本信息", "二、流程目标", "三、适用范围", "四、关键步骤", "五、流程图",
+                     "六、责任矩阵（RACI）", "七、关键风险点", "八、优化建议", "九、相关文件", "十、修订记录",
+                     "十一、审核与批准"],
 }
 
 
@@ -300,7 +303,7 @@ def test_sections_and_table_headers_come_from_the_catalog(kind: str) -> None:
     headers = [[cell.text for cell in table.rows[0].cells] for table in document.tables[1:]]
     expected = []
     for table in spec.tables:
-        labels = [c.label for c in table.columns]
+        labels = [c.label for c in table.columns if c.label != "后续步骤"]  # the 流程图 draws it
         if table.word.index:
             labels.insert(0, table.word.index)
         if table.word.lookup:
@@ -319,3 +322,51 @@ def test_section_numbers_in_chinese() -> None:
         "一", "九", "十", "十一", "十九", "二十", "二十一", "九十九"]
     with pytest.raises(ValueError):
         chinese_number(100)
+
+
+# ---------------------------------------------------------------- 流程图
+
+
+def _png(width: int, height: int) -> bytes:
+    return tiny_png(width, height, (30, 30, 200))
+
+
+SVG_PAGE = (b'<svg xmlns="http://www.w3.org/2000/svg" width="160mm" height="80mm" viewBox="0 0 160 80">'
+            b'<rect width="160" height="80" fill="#ffffff"/></svg>\n')
+
+
+def _after_heading(document, heading: str) -> list[str]:
+    """Texts of the paragraphs between `heading` and the next Heading 1 ('<picture>' for a drawing)."""
+    found, texts = False, []
+    for paragraph in document.paragraphs:
+        if paragraph.style.name == "Heading 1":
+            if found:
+                break
+            found = paragraph.text == heading
+            continue
+        if found:
+            drawn = paragraph._p.xpath(".//w:drawing")
+            texts.append("<picture>" if drawn else paragraph.text)
+    return texts
+
+
+def test_flowchart_section_shows_each_page_with_its_caption(template: Path, tmp_path: Path) -> None:
+    pages = [Image(_png(40, 20), width_cm=16, svg=SVG_PAGE), Image(_png(40, 30), width_cm=16, svg=SVG_PAGE)]
+    document = Document(render(template, {**SAMPLE_CONTEXT, "flowchart": pages}, tmp_path / "out.docx"))
+    assert _after_heading(document, "五、流程图") == ["<picture>", "图 流程图（1/2）", "<picture>", "图 流程图（2/2）"]
+    [first, *_] = [p for p in document.paragraphs if p._p.xpath(".//w:drawing")]
+    extent = first._p.xpath(".//wp:extent")[0]
+    assert (int(extent.get("cx")), int(extent.get("cy"))) == (5760000, 2880000)  # 16 cm wide, aspect kept
+
+
+def test_flowchart_section_with_one_page_has_a_plain_caption_and_without_steps_says_none(
+        template: Path, tmp_path: Path) -> None:
+    one = {**SAMPLE_CONTEXT, "flowchart": [Image(_png(40, 20), width_cm=16)]}
+    assert _after_heading(Document(render(template, one, tmp_path / "one.docx")), "五、流程图") == [
+        "<picture>", "图 流程图"]
+    assert _after_heading(Document(render(template, SAMPLE_CONTEXT, tmp_path / "none.docx")), "五、流程图") == ["无"]
+
+
+def test_steps_table_leaves_the_next_steps_column_to_the_diagram() -> None:
+    document = Document(io.BytesIO(template_bytes(KINDS["sop"])))
+    assert [c.text for c in document.tables[1].rows[0].cells] == STEP_HEADER

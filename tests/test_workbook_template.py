@@ -80,12 +80,13 @@ def test_sop_layout(template: Path) -> None:
     assert info.freeze_panes == "A3"
 
     steps = wb["流程步骤"]
-    headers = [steps.cell(1, c).value for c in range(1, 8)]
+    headers = [steps.cell(1, c).value for c in range(1, 9)]
     assert headers == ["* 步骤编号 Step", "* 操作内容 Action", "* 责任角色 Role", "输入 Input",
-                       "输出 Output", "耗时 Duration", "关键控制点 Key control point"]
+                       "输出 Output", "耗时 Duration", "关键控制点 Key control point",
+                       "后续步骤 Next steps"]
     assert steps["A2"].number_format == "@"
     assert steps["A200"].number_format == "@"
-    assert steps["H1"].value is None
+    assert steps["I1"].value is None
     assert steps.freeze_panes == "A2"
     assert steps["A1"].font.b
     assert steps.column_dimensions["B"].width == 40

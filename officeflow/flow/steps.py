@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from officeflow.catalog import KindSpec
 from officeflow.durations import describe_minutes, parse_duration
 from officeflow.flow.branches import END, NEXT_COLUMN, Branch, parse_next
 from officeflow.model import ParsedDocument
@@ -114,19 +115,37 @@ def _phases(doc: ParsedDocument, rows: list, staged: bool, dotted: bool) -> tupl
     return tuple(phases)
 
 
+def lane_columns(kind: KindSpec) -> tuple[str, ...]:
+    """The step table's columns naming who does a step (a lane), most specific first."""
+    try:
+        columns = {col.key for col in kind.table(kind.step_table).columns}
+    except KeyError:
+        return ()
+    return tuple(c for c in (*kind.role_columns, *_LANE_COLUMNS) if c in columns)
+
+
+def has_lanes(kind: KindSpec) -> bool:
+    """A swimlane diagram needs someone per step: a kind without a role column gets none."""
+    return bool(lane_columns(kind))
+
+
 def read_flow(doc: ParsedDocument, workday_hours: float = 8.0) -> Flow:
-    """The document's steps as flowchart data (rows without a number are left out)."""
+    """The document's steps as flowchart data (rows without a number are left out).
+
+    A kind whose steps name nobody (no role or department column) has no flow.
+    """
     kind = doc.kind
+    columns = lane_columns(kind)
+    if not columns:
+        return Flow(())
     rows = [row for row in doc.rows(kind.step_table) if getattr(row, "number", "")]
     numbers = {row.number for row in rows}
     staged = any(_first(row, ("stage",)) for row in rows)
     dotted = any("." in row.number for row in rows)
     raci = _raci(doc)
-    lane_columns = tuple(c for c in (*kind.role_columns, *_LANE_COLUMNS)
-                         if c in {col.key for col in kind.table(kind.step_table).columns})
     steps: list[FlowStep] = []
     for index, row in enumerate(rows):
-        lane, helpers = _split_lane(_first(row, lane_columns) or "（未填写）")
+        lane, helpers = _split_lane(_first(row, columns) or "（未填写）")
         supporting = getattr(row, "supporting", None) or []
         helpers = (*helpers, *supporting)
         tags: tuple[str, ...] = ()

@@ -10,6 +10,7 @@ from officeflow import rules
 from officeflow.catalog import Field, FieldType, KindSpec, Table, WordTable
 from officeflow.durations import describe_minutes, parse_duration
 from officeflow.findings import Finding, error, warning
+from officeflow.flow.branches import next_steps  # the 后续步骤 rule (officeflow.flowchart)
 from officeflow.kinds.common import BASIC_FIELDS, BASIC_INFO_ROWS, CLOSING_TABLES
 from officeflow.rules import RuleContext
 from officeflow.text import normalise_label
@@ -46,6 +47,9 @@ STEPS = Table(
         Field("outputs", "输出", "Output", example="《投诉登记表》", width=24),
         Field("duration", "耗时", "Duration", hint="每个环节的最大耗时，如 ≤15分钟、≤4小时",
               example="≤15分钟", width=12, word_width=1.8, word_center=True),
+        Field("next", "后续步骤", "Next steps",
+              hint="留空为按顺序进入下一步；如 3，或 是→3；否→5，或 结束", example="", width=16,
+              word_width=1.8, word_center=True),
     ),
     min_rows=1,
     word=WordTable(title="关键步骤", note="cycle_time"),
@@ -204,6 +208,7 @@ OPTIMIZATION = KindSpec(
         rules.step_roles_known,
         rules.step_durations,
         rules.step_wording,
+        next_steps,
         raci_matrix,
         raci_roles,
         cycle_time,

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from officeflow import rules
 from officeflow.catalog import Field, FieldType, KindSpec, Table
+from officeflow.flow.branches import next_steps  # the 后续步骤 rule (officeflow.flowchart)
 from officeflow.kinds.common import BASIC_FIELDS, RELATED_DOCUMENTS, REVIEW_RECORDS, REVISION_LOG
 
 SCENARIO_FIELD = Field(
@@ -34,6 +35,9 @@ STEPS = Table(
               word_width=2.6),
         Field("duration", "时限", "Time limit", hint="如 ≤5个工作日、≤10分钟、24小时内、即时",
               example="≤5个工作日", width=16, word_width=2.2),
+        Field("next", "后续步骤", "Next steps",
+              hint="留空为按顺序进入下一步；如 3，或 是→3；否→5，或 结束", example="", width=16,
+              word_width=1.8, word_center=True),
     ),
     min_rows=1,
 )
@@ -63,6 +67,7 @@ SCENARIO = KindSpec(
         rules.names_listed("departments", ("department", "supporting")),
         rules.step_durations,
         rules.step_wording,
+        next_steps,
     ),
     word_template="scenario.docx",
     description=(

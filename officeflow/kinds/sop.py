@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from officeflow import rules
 from officeflow.catalog import Field, FieldType, KindSpec, Table
+from officeflow.flow.branches import next_steps  # the 后续步骤 rule (officeflow.flowchart)
 from officeflow.kinds.common import BASIC_FIELDS, CLOSING_TABLES
 
 STEPS = Table(
@@ -21,6 +22,9 @@ STEPS = Table(
               example="≤30分钟", width=14, word_width=1.7, word_center=True),
         Field("control_point", "关键控制点", "Key control point", hint="需量化，如 准确率≥95%",
               example="记录完整，分类准确", width=32, word_width=3.3),
+        Field("next", "后续步骤", "Next steps",
+              hint="留空为按顺序进入下一步；如 3，或 是→3；否→5，或 结束", example="", width=16,
+              word_width=1.8, word_center=True),
     ),
     min_rows=1,
 )
@@ -31,7 +35,7 @@ SOP = KindSpec(
     fields=BASIC_FIELDS,
     tables=(STEPS, *CLOSING_TABLES),
     rules=(rules.step_numbering, rules.step_roles_known, rules.step_durations,
-           rules.step_wording),
+           rules.step_wording, next_steps),
     word_template="sop.docx",
     description=(
         "标准化服务流程用于把一项服务从起点到终点的操作固定下来：每个步骤写清"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from officeflow import rules
 from officeflow.catalog import Field, FieldType, KindSpec, Table, WordTable
 from officeflow.findings import Finding, error, warning
+from officeflow.flow.branches import next_steps  # the 后续步骤 rule (officeflow.flowchart)
 from officeflow.kinds.common import BASIC_FIELDS, CLOSING_TABLES
 from officeflow.rules import RuleContext, vague_word
 
@@ -65,6 +66,9 @@ PROCEDURE = Table(
         Field("standards", "关联标准", "Linked standards", FieldType.LIST,
               hint="「服务标准」中的标准编号，多个用顿号分隔，如 CS-001、CS-003",
               example="CS-003", width=16, word_width=1.6, word_center=True),
+        Field("next", "后续步骤", "Next steps",
+              hint="留空为按顺序进入下一步；如 3，或 是→3；否→5，或 结束", example="", width=16,
+              word_width=1.8, word_center=True),
     ),
     min_rows=1,
 )
@@ -168,6 +172,7 @@ STANDARD = KindSpec(
         rules.step_roles_known,
         rules.step_durations,
         rules.step_wording,
+        next_steps,
         standard_codes,
         standards_links,
         standards_wording,
