@@ -237,3 +237,7 @@ def register_rebuild(ctx: click.Context) -> None:
 
 for _command in CONTROL_COMMANDS:
     main.add_command(_command)
+
+from officeflow.cli_portal import add_portal_commands  # noqa: E402  (portal: serve, notices, feedback)
+
+add_portal_commands(main)
