@@ -77,9 +77,11 @@ def build(root: Path) -> Workspace:
         ledger.close()
     today = date.today()
     csc = {"流程名称": "安全巡检流程", "流程编号": "CSC-2024-001", "生效日期": today + timedelta(days=PENDING_IN),
-           "流程类别": "安全管理类", "主责部门": "安全部", "适用部门": "安全部", "流程负责人": "刘洋"}
-    steps = [["1", SCRIPT_STEP, "客服专员", "巡检计划", "《巡检记录》", "≤2小时", "覆盖率100%"]]
+           "流程类别": "安全管理类", "主责部门": "安全部", "适用部门": "安全部", "适用角色": "安全员",
+           "流程负责人": "刘洋", "流程目标": "每周巡检覆盖率100%", "适用范围": "适用于所有办公区域的安全巡检"}
+    steps = [["1", SCRIPT_STEP, "安全员", "巡检计划", "《巡检记录表》", "≤2小时", "覆盖率100%"]]
     _issue(workspace, make_workbook(books, "csc.xlsx", fields=csc, steps=steps,
+                                    related=[["《巡检记录表》", "CSC-TAB-001"]],
                                     reviews=_reviews(today - timedelta(days=5))), today)
     # The flowchart the pipeline puts beside a document (`<流程编号>_<版本号>.flow.svg`).
     document = next(workspace.outbox.rglob("CRM-CS-2024-005_V1.1.docx"))
