@@ -241,3 +241,4 @@ for _command in CONTROL_COMMANDS:
 from officeflow.cli_portal import add_portal_commands  # noqa: E402  (portal: serve, notices, feedback)
 
 add_portal_commands(main)
+main.add_command(__import__("officeflow.cli_flowchart", fromlist=["flowchart"]).flowchart)  # issue 12: flowchart
