@@ -7,13 +7,17 @@ import json
 import os
 import secrets
 import socket
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from officeflow.fsutil import display_name, fsync_dir
+from officeflow.locks import FileLock
 
 CLAIM_FILE = "claim.json"
+LOCK_FILE = ".lock"  # in each watcher's own folder, held while it runs
+ORPHAN_WITHOUT_LOCK_SECONDS = 60.0  # an owner folder with no lock file yet may be starting up
 
 
 @dataclass(frozen=True)
@@ -83,3 +87,49 @@ def remove_folder(folder: Path) -> None:
     with contextlib.suppress(OSError):
         folder.rmdir()
     fsync_dir(folder.parent)
+
+
+def take_over(processing: Path, ours: Path) -> list[Claim]:
+    """Move the intake folders of watchers that died into `ours`; their claims, to finish first.
+
+    A watcher holds `<its folder>/.lock` while it runs: a folder whose lock can be taken
+    belongs to a dead watcher.
+    """
+    claims: list[Claim] = []
+    if not processing.is_dir():
+        return claims
+    for owner in sorted(processing.iterdir()):
+        if owner == ours or not owner.is_dir():
+            continue
+        lock_path = owner / LOCK_FILE
+        if not lock_path.exists() and time.time() - owner.stat().st_mtime < ORPHAN_WITHOUT_LOCK_SECONDS:
+            continue
+        lock = FileLock(lock_path)
+        try:
+            if not lock.acquire(blocking=False):
+                continue  # its watcher is alive
+        except OSError:
+            continue  # not a lock we made (a symlink planted in the shared inbox…)
+        try:
+            claims += _move_claims(owner, ours)
+            with contextlib.suppress(OSError):
+                lock_path.unlink()
+                owner.rmdir()
+        finally:
+            lock.release()
+    fsync_dir(ours)
+    return claims
+
+
+def _move_claims(owner: Path, ours: Path) -> list[Claim]:
+    claims: list[Claim] = []
+    for folder in intake_folders(owner):
+        target = ours / folder.name
+        try:
+            os.rename(folder, target)
+        except OSError:
+            continue  # another watcher took it over first
+        claim = load_claim(target, recovered=True)
+        if claim is not None:
+            claims.append(claim)
+    return claims

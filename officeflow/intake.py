@@ -35,19 +35,17 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
-from officeflow.annotate import annotate_workbook
 from officeflow.claims import (
     CLAIM_FILE,
+    LOCK_FILE,
     Claim,
-    intake_folders,
-    load_claim,
     new_token,
     now,
     remove_folder,
     safe_host,
+    take_over,
 )
 from officeflow.findings import Finding, Severity, error
 from officeflow.fsutil import (
@@ -59,11 +57,19 @@ from officeflow.fsutil import (
     sha256_bytes,
 )
 from officeflow.gate import admit
-from officeflow.ledger import Event, Ledger, open_ledger
+from officeflow.intake_work import (
+    PIPELINE_MARK,
+    findings_again,
+    logged_decision,
+    pipeline_ran,
+    work,
+)
+from officeflow.ledger import Event, Ledger
 from officeflow.locks import FileLock
-from officeflow.pipeline import Outcome, Result, process_bytes
+from officeflow.pipeline import Outcome, Result
 from officeflow.returns import (
     _ADVICE,
+    IntakeResult,
     Saved,
     budget_finding,
     load_outcome,
@@ -74,25 +80,14 @@ from officeflow.returns import (
 from officeflow.sandbox import DEFAULT_BUDGET, Budget, ChildResult, ChildStatus, run_budgeted
 from officeflow.settings import Workspace
 
-__all__ = ["CLAIM_FILE", "LOCK_FILE", "PIPELINE_LOCK", "Claim", "FileLock", "Handled", "Intake",
-           "IntakeResult"]
+__all__ = ["CLAIM_FILE", "LOCK_FILE", "PIPELINE_LOCK", "PIPELINE_MARK", "Claim", "FileLock", "Handled",
+           "Intake", "IntakeResult"]
 
 log = logging.getLogger(__name__)
 
-LOCK_FILE = ".lock"
 PIPELINE_LOCK = "intake.lock"
-ORPHAN_WITHOUT_LOCK_SECONDS = 60.0  # an owner folder with no lock file yet may be starting up
 ATTEMPTS_FILE = ".attempts"
 MAX_ATTEMPTS = 3  # attempts that never ended (killed with their watcher) before a file is returned
-
-class IntakeResult(StrEnum):
-    ARCHIVED = "archived"
-    RETURNED = "returned"
-    DUPLICATE = "duplicate"
-    KEPT = "kept"  # a server fault: left claimed, retried later
-    STOPPED = "stopped"  # the watcher is stopping: left claimed, finished by the next start
-    ERROR = "error"  # could not even be returned; left in the processing area
-
 
 @dataclass
 class Handled:
@@ -177,39 +172,7 @@ class Intake:
 
     def recover(self) -> list[Claim]:
         """Take over intake folders of watchers that died; they are finished first."""
-        claims: list[Claim] = []
-        root = self.workspace.processing
-        if not root.is_dir():
-            return claims
-        for owner in sorted(root.iterdir()):
-            if owner == self.owner or not owner.is_dir():
-                continue
-            lock_path = owner / LOCK_FILE
-            if not lock_path.exists() and time.time() - owner.stat().st_mtime < ORPHAN_WITHOUT_LOCK_SECONDS:
-                continue
-            lock = FileLock(lock_path)
-            try:
-                if not lock.acquire(blocking=False):
-                    continue  # its watcher is alive
-            except OSError:
-                continue
-            try:
-                for folder in intake_folders(owner):
-                    target = self.owner / folder.name
-                    try:
-                        os.rename(folder, target)
-                    except OSError:
-                        continue  # another watcher took it over first
-                    claim = load_claim(target, recovered=True)
-                    if claim is not None:
-                        claims.append(claim)
-                with contextlib.suppress(OSError):
-                    lock_path.unlink()
-                    owner.rmdir()
-            finally:
-                lock.release()
-        fsync_dir(self.owner)
-        return claims
+        return take_over(self.workspace.processing, self.owner)
 
     # -- process -------------------------------------------------------------------------
 
@@ -233,20 +196,18 @@ class Intake:
         if saved is not None:  # decided and logged before a crash: publish, do not log again
             return self._publish_saved(claim, saved, None)
         attempts = self._count_attempt(claim)
-        if attempts > MAX_ATTEMPTS:
-            return self._reject(claim, None, [error(
-                "file.budget", f"该文件已处理 {MAX_ATTEMPTS} 次均未完成（处理中断），已停止处理并退回："
-                f"{_ADVICE}")])
         data, refused = admit(claim.path, self.workspace.settings.max_file_mb, claim.name)
         if refused or data is None:
             return self._reject(claim, data, refused)
-        if claim.recovered:
-            done = self.ledger.find_source(sha256_bytes(data))
-            if done is not None and done.received_at == claim.received_at:
-                self._finish(claim)  # archived before the crash; only the clean-up was missing
-                return Handled(claim.shown, IntakeResult.ARCHIVED, done.doc_id, done.version)
+        done = self._committed(claim, data)
+        if done is not None:
+            return done
+        if attempts > MAX_ATTEMPTS:
+            return self._reject(claim, data, [error(
+                "file.budget", f"该文件已处理 {MAX_ATTEMPTS} 次均未完成（处理中断），已停止处理并退回："
+                f"{_ADVICE}")])
         with self._pipeline_lock:
-            child = run_budgeted(_work, (data, claim, self.workspace), self.budget, self.stop)
+            child = run_budgeted(work, (data, claim, self.workspace), self.budget, self.stop)
         return self._settle_child(claim, data, child)
 
     def _settle_child(self, claim: Claim, data: bytes, child: ChildResult) -> Handled:
@@ -258,17 +219,46 @@ class Intake:
             handled = Handled(claim.shown, IntakeResult.STOPPED, reason="stopped")
         elif child.status is ChildStatus.FAILED and child.server_fault:
             handled = self._keep(claim, child.error)
-        elif child.status is ChildStatus.FAILED:
-            handled = self._return_after_failure(claim, RuntimeError(child.error))
-        else:
-            done = self.ledger.find_source(sha256_bytes(data))  # killed after its commit?
-            if done is not None and done.received_at == claim.received_at:
-                self._finish(claim)
-                handled = Handled(claim.shown, IntakeResult.ARCHIVED, done.doc_id, done.version)
+        else:  # failed, or over its budget: after the pipeline had logged the file?
+            saved = load_outcome(claim.folder)
+            done = self._publish_saved(claim, saved, data) if saved else self._committed(claim, data)
+            if done is not None:
+                handled = done
+            elif child.status is ChildStatus.FAILED:
+                handled = self._return_after_failure(claim, RuntimeError(child.error))
             else:
                 handled = self._reject(claim, data, [budget_finding(child.status, self.budget)])
         handled.budget = child
         return handled
+
+    def _committed(self, claim: Claim, data: bytes) -> Handled | None:
+        """What the pipeline decided and logged for this claim before a crash lost the rest."""
+        mark = pipeline_ran(claim.folder)
+        if mark is None and not claim.recovered:
+            return None  # the pipeline never ran for it
+        sha = sha256_bytes(data)
+        done = self.ledger.find_source(sha)
+        if done is not None and done.received_at == claim.received_at:
+            self._finish(claim)  # archived; only the clean-up was missing
+            return Handled(claim.shown, IntakeResult.ARCHIVED, done.doc_id, done.version)
+        row = None if mark is None else logged_decision(self.ledger, mark, sha, claim.shown)
+        if row is None:
+            return None
+        if row["event"] == "duplicate":
+            saved = Saved(IntakeResult.DUPLICATE.value, row["detail"], row["doc_id"], row["version"])
+        else:  # rejected: its findings again, from validation alone (it writes nothing)
+            child = run_budgeted(findings_again, (data, self.workspace), self.budget, self.stop)
+            if child.status is ChildStatus.STOPPED:
+                self._count_attempt(claim, undo=True)
+                return Handled(claim.shown, IntakeResult.STOPPED, reason="stopped")
+            if child.server_fault:
+                raise OSError(child.error)  # kept: retried later
+            findings, annotated = (child.value if child.status is ChildStatus.OK
+                                   else ([budget_finding(child.status, self.budget)], None))
+            saved = Saved(IntakeResult.RETURNED.value, reason_of(findings), findings=tuple(findings),
+                          annotated=annotated)
+        save_outcome(claim.folder, saved)
+        return self._publish_saved(claim, saved, data)
 
     def _settle(self, claim: Claim, data: bytes, outcome: Outcome, annotated: bytes | None) -> Handled:
         if outcome.result is Result.ISSUED:
@@ -352,21 +342,3 @@ class Intake:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(claim.path)  # the link or FIFO itself, never what it points to
         remove_folder(claim.folder)
-
-def _work(data: bytes, claim: Claim, workspace: Workspace) -> tuple[Outcome, bytes | None]:
-    """In the child: the pipeline on one file, and the annotated copy when it is rejected."""
-    ledger = open_ledger(workspace.ledger_path)
-    try:
-        outcome = process_bytes(data, claim.shown, workspace, ledger, received_at=claim.received_at)
-    finally:
-        ledger.close()
-    annotated = None
-    if outcome.result is Result.REJECTED and any(f.cell for f in outcome.findings):
-        annotated = annotate_workbook(data, outcome.findings)
-    if outcome.result is not Result.ISSUED:  # logged by the pipeline: a restart must not log again
-        saved = (Saved(IntakeResult.DUPLICATE.value, outcome.message, outcome.doc_id, outcome.version)
-                 if outcome.result is Result.DUPLICATE else
-                 Saved(IntakeResult.RETURNED.value, reason_of(outcome.findings),
-                       findings=tuple(outcome.findings), annotated=annotated))
-        save_outcome(claim.folder, saved)
-    return outcome, annotated

@@ -18,6 +18,7 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 
 from officeflow.annotate import ORIGINAL_MARK, REPORT_SUFFIX, format_report
@@ -36,6 +37,15 @@ _ADVICE = "请检查工作簿是否过大或结构异常（多余的行、列、
 OUTCOME_FILE = ".outcome.json"
 ANNOTATED_FILE = ".annotated.xlsx"
 MAX_SUFFIX_BYTES = 16  # a longer "extension" is part of the name
+
+
+class IntakeResult(StrEnum):
+    ARCHIVED = "archived"
+    RETURNED = "returned"
+    DUPLICATE = "duplicate"
+    KEPT = "kept"  # a server fault: left claimed, retried later
+    STOPPED = "stopped"  # the watcher is stopping: left claimed, finished by the next start
+    ERROR = "error"  # could not even be returned; left in the processing area
 
 
 @dataclass

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 from factory import make_workbook, register_values
 
-from officeflow.intake import CLAIM_FILE, Intake
+from officeflow.intake import CLAIM_FILE, PIPELINE_MARK, Intake
 from officeflow.ledger import SqliteLedger, open_ledger
 from officeflow.pipeline import Result, process_bytes
 from officeflow.settings import Workspace, open_workspace
@@ -340,3 +340,78 @@ def test_a_planted_symlink_lock_is_not_followed(tmp_path: Path, workspace: Works
     assert drain(workspace).handled == 0  # not a dead watcher's lock: left alone
     assert not victim.exists()
     assert lock.is_symlink() and (folder / "b.xlsx").exists()
+
+
+BAD_ID = "基本信息!B5: 流程编号“bad-id”不符合编号规则（前缀-类别-年份-序号），如 CRM-CS-2024-005。"
+
+
+def events_of(workspace: Workspace) -> list[str]:
+    """The audit trail's events about files (the register's `exported` left out)."""
+    ledger = open_ledger(workspace.ledger_path)
+    try:
+        return [e["event"] for e in ledger.events() if e["event"] != "exported"]
+    finally:
+        ledger.close()
+
+
+def crash_after_commit(workspace: Workspace, source: Path, name: str, token: str) -> Result:
+    """What a watcher SIGKILLed between the pipeline's ledger commit and its saved outcome leaves:
+    the child's mark of the trail's head before it ran, the events, no outcome."""
+    folder = plant_dead_claim(workspace, source, datetime(2024, 9, 1, 10, 0), token)
+    (folder / source.name).rename(folder / name)
+    (folder / CLAIM_FILE).write_text(json.dumps(
+        {"name": name, "received_at": "2024-09-01T10:00:00"}), encoding="utf-8")
+    ledger = open_ledger(workspace.ledger_path)
+    try:
+        (folder / PIPELINE_MARK).write_text(str(ledger.chain_head()[0]), encoding="ascii")
+        return process_bytes(source.read_bytes(), name, workspace, ledger).result
+    finally:
+        ledger.close()
+
+
+def test_restart_after_a_rejection_was_logged_returns_it_without_logging_again(
+        tmp_path: Path, workspace: Workspace) -> None:
+    source = book(tmp_path, "bad.xlsx", 7, 流程编号="bad-id")
+    assert crash_after_commit(workspace, source, "bad.xlsx", "20240901-100000-dddddd") is Result.REJECTED
+    summary = drain(workspace)
+    assert (summary.returned, summary.archived) == (1, 0)
+    assert events_of(workspace) == ["received", "rejected"]  # once, not twice
+    assert returned_files(workspace) == ["bad.xlsx", "bad.原件.xlsx", "bad.问题清单.txt"]
+    assert report(workspace, "bad").splitlines()[5:] == [
+        "原因 Reason: 1 个错误，0 个警告", "", "问题清单 Findings（1 个错误，0 个警告）:",
+        f"1. {BAD_ID}  [错误 numbering.doc-id-format]", "", "退回的文件 Returned files:",
+        "- bad.xlsx", "- bad.原件.xlsx", "", "请修改后把工作簿重新放入收件箱（inbox）。"]
+    assert processing_left(workspace) == []
+
+
+def test_restart_after_a_duplicate_was_logged_returns_it_without_logging_again(
+        tmp_path: Path, workspace: Workspace) -> None:
+    source = book(tmp_path, "b.xlsx", 4)
+    shutil.copy(source, workspace.inbox / "b.xlsx")
+    drain(workspace)
+    before = events_of(workspace)
+    assert crash_after_commit(workspace, source, "again.xlsx", "20240901-100000-eeeeee") is Result.DUPLICATE
+    summary = drain(workspace)
+    assert (summary.duplicate, summary.returned, summary.archived) == (1, 0, 0)
+    assert events_of(workspace)[len(before):] == ["received", "duplicate"]
+    assert report(workspace, "again").splitlines()[5] == (
+        "原因 Reason: 与已归档的 CRM-CS-2024-004 V1.0 内容完全相同，未重复处理。")
+
+
+def test_a_child_failing_after_the_commit_returns_the_file_with_its_findings(
+        tmp_path: Path, workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Annotating comes after the rejection is logged; its failure must not log the file again."""
+    import officeflow.intake_work
+
+    def broken(data: bytes, findings: object) -> bytes:
+        raise RuntimeError("annotate broke")
+
+    monkeypatch.setattr(officeflow.intake_work, "annotate_workbook", broken)  # the forked child has it too
+    shutil.copy(book(tmp_path, "bad.xlsx", 7, 流程编号="bad-id"), workspace.inbox / "bad.xlsx")
+    summary = drain(workspace)
+    assert (summary.returned, summary.errors) == (1, 0)
+    assert events_of(workspace) == ["received", "rejected"]
+    assert returned_files(workspace) == ["bad.xlsx", "bad.问题清单.txt"]  # no annotated copy
+    assert report(workspace, "bad").splitlines()[5:10] == [
+        "原因 Reason: 1 个错误，0 个警告", "", "问题清单 Findings（1 个错误，0 个警告）:",
+        f"1. {BAD_ID}  [错误 numbering.doc-id-format]", ""]

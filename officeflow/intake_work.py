@@ -1,0 +1,86 @@
+"""What the child does with one claimed file, and what a crash in it leaves to be found.
+
+The pipeline commits a file's audit events to the ledger; the child then saves the outcome
+in the intake folder (`returns.save_outcome`), so a restart publishes it without logging
+the file again. A kill between the two (the commit and the save) would leave events with
+no outcome. To close that window the child first writes PIPELINE_MARK: the id of the audit
+trail's last event before it ran (read under the pipeline lock, so no other file's pipeline
+logs in between). A file with a mark and no saved outcome is looked up in the trail after
+that id (`logged_decision`): a `rejected` or `duplicate` event for its bytes and name is the
+decision already logged. The one case this cannot tell apart: after the crash and before the
+restart, the very same bytes under the same name were rejected again through another claim;
+both were then rejected, and the trail holds one pair of events instead of two.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from officeflow.annotate import annotate_workbook
+from officeflow.claims import Claim
+from officeflow.findings import Finding
+from officeflow.fsutil import atomic_write_bytes
+from officeflow.ledger import Ledger, open_ledger
+from officeflow.pipeline import Outcome, Result, check_workbook, process_bytes
+from officeflow.returns import IntakeResult, Saved, reason_of, save_outcome
+from officeflow.settings import Workspace
+
+PIPELINE_MARK = ".pipeline"
+DECISIONS = ("rejected", "duplicate")  # what the pipeline logs for a file it does not archive
+
+
+def work(data: bytes, claim: Claim, workspace: Workspace) -> tuple[Outcome, bytes | None]:
+    """In the child: the pipeline on one file, and the annotated copy when it is rejected."""
+    ledger = open_ledger(workspace.ledger_path)
+    try:
+        atomic_write_bytes(claim.folder / PIPELINE_MARK, str(ledger.chain_head()[0]).encode("ascii"))
+        outcome = process_bytes(data, claim.shown, workspace, ledger, received_at=claim.received_at)
+    finally:
+        ledger.close()
+    if outcome.result is Result.ISSUED:  # the ledger knows it: find_source answers after a crash
+        return outcome, None
+    # Logged by the pipeline: saved at once, before annotating (which may be slow, or fail).
+    saved = (Saved(IntakeResult.DUPLICATE.value, outcome.message, outcome.doc_id, outcome.version)
+             if outcome.result is Result.DUPLICATE else
+             Saved(IntakeResult.RETURNED.value, reason_of(outcome.findings), findings=tuple(outcome.findings)))
+    save_outcome(claim.folder, saved)
+    annotated = annotated_copy(data, outcome.findings)
+    if annotated is not None:
+        saved.annotated = annotated
+        save_outcome(claim.folder, saved)
+    return outcome, annotated
+
+
+def annotated_copy(data: bytes, findings: list[Finding]) -> bytes | None:
+    return annotate_workbook(data, findings) if any(f.cell for f in findings) else None
+
+
+def findings_again(data: bytes, workspace: Workspace) -> tuple[list[Finding], bytes | None]:
+    """In the child: the findings of a rejection already logged; validation writes nothing."""
+    ledger = open_ledger(workspace.ledger_path)
+    try:
+        findings = check_workbook(data, workspace, ledger, date.today()).findings
+    finally:
+        ledger.close()
+    return findings, annotated_copy(data, findings)
+
+
+def pipeline_ran(folder: Path) -> int | None:
+    """The trail's last event id before the pipeline ran for this claim; None if it never ran."""
+    try:
+        return int((folder / PIPELINE_MARK).read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        return None
+
+
+def logged_decision(ledger: Ledger, after: int, sha256: str, shown: str) -> dict[str, str] | None:
+    """The `rejected`/`duplicate` event the pipeline logged for this file after event `after`.
+
+    Read only after a crash, so reading the trail whole is affordable.
+    """
+    for row in ledger.events():
+        if (int(row["id"]) > after and row["event"] in DECISIONS and row["sha256"] == sha256
+                and row["file"] == shown):
+            return row
+    return None
