@@ -1,4 +1,5 @@
-"""Rendering benchmark: plain docxtpl vs prepared templates, 1 vs 2 processes, memory, PDF batches.
+"""Rendering benchmark: plain docxtpl vs prepared templates, 1 vs 2 processes, memory, PDF batches;
+the 流程图 (issue 12): per document with and without the diagram, drawing cold and cached.
 
 Run: python bench/render_bench.py [--docs 1000] [--quick]
 Prints figures; all on the same 20-step Chinese SOP (data with <, &, {{ }} and line breaks).
@@ -41,7 +42,7 @@ STEPS = [[str(i), f"第{i}步：核对客户信息 R&D <内部> {{{{ 备注 }}}}
          for i in range(1, 21)]
 
 
-def plan_sop(folder: Path):
+def plan_sop(folder: Path, with_parsed: bool = False):
     """The OutputPlan of a realistic 20-step SOP (what the pipeline would render)."""
     for name in ("inbox", "outbox", "templates"):
         (folder / "ws" / name).mkdir(parents=True, exist_ok=True)
@@ -52,7 +53,8 @@ def plan_sop(folder: Path):
     assert checked.parsed is not None and checked.context is not None
     stamp = stamp_document(checked.parsed, checked.context)
     ledger.close()
-    return plan_outputs(checked.parsed, stamp, checked.context, workspace, "book.xlsx", datetime(2024, 9, 1))
+    plan = plan_outputs(checked.parsed, stamp, checked.context, workspace, "book.xlsx", datetime(2024, 9, 1))
+    return (plan, checked.parsed) if with_parsed else plan
 
 
 def plain_docxtpl(template: Path, context: dict[str, Any]) -> bytes:
@@ -165,6 +167,34 @@ def picture_figures(folder: Path, repeats: int) -> None:
           f"prepared Image {fast:.1f} ms, ratio {plain / fast:.1f}x")
 
 
+def flowchart_figures(folder: Path, repeats: int) -> None:
+    """Per document with and without the 流程图, against plain docxtpl without one (goal >= 4x)."""
+    from officeflow import flowchart
+    from officeflow.render import flowchart_pictures
+
+    plan, parsed = plan_sop(folder / "flow", with_parsed=True)
+    template, props = plan.template, plan.properties
+    without = {**plan.context, "flowchart": []}
+    pages = len(plan.context["flowchart"])
+    plain = per_doc_ms(lambda: plain_docxtpl(template, without), repeats)
+    bare = per_doc_ms(lambda: render_docx(template, without, props), repeats * 3)
+    # With the diagram as regenerate meets it: pictures looked up in the content cache, then embedded.
+    cached = per_doc_ms(lambda: render_docx(template, {**without, "flowchart": flowchart_pictures(parsed)},
+                                            props), repeats * 3)
+    flowchart.use_cache_folder(None)
+
+    def cold() -> None:
+        flowchart._CACHE = flowchart.DrawingCache()  # nothing cached: read, lay out, draw, rasterise
+        flowchart._PAGES.clear()
+        flowchart_pictures(parsed)
+    drawing = per_doc_ms(cold, max(3, repeats // 10))
+    size = sum(len(p.source) + len(p.svg or b"") for p in plan.context["flowchart"]) // 1024
+    print(f"20-step SOP, 流程图 of {pages} A4 page(s), {size} KiB (PNG 200 dpi + SVG): "
+          f"plain docxtpl without it {plain:.1f} ms; prepared without {bare:.1f} ms ({plain / bare:.1f}x), "
+          f"with it (cached) {cached:.1f} ms ({plain / cached:.1f}x, goal >= 4x); "
+          f"drawing it uncached {drawing:.0f} ms")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--docs", type=int, default=1000)
@@ -179,11 +209,14 @@ def main() -> int:
         template, context, props = plan.template, plan.context, plan.properties
         prepared_template(template)  # prepare once, as a long-running process does
 
+        # docxtpl has no SVG picture: the docxtpl comparison renders without the 流程图.
+        context = {**context, "flowchart": []}
         plain = per_doc_ms(lambda: plain_docxtpl(template, context), repeats)
         fast = per_doc_ms(lambda: render_docx(template, context, props), repeats * 3)
         print(f"per document (median): plain docxtpl {plain:.1f} ms, prepared {fast:.1f} ms, "
               f"ratio {plain / fast:.1f}x (goal >= 4x)")
         picture_figures(folder, repeats)
+        flowchart_figures(folder, repeats)
 
         gc.collect()
         base = rss_mib()

@@ -89,6 +89,7 @@ class DrawingCache:
 
 
 _CACHE = DrawingCache()
+_PAGES: OrderedDict[str, tuple[Picture, ...]] = OrderedDict()  # the pictures of recent flows
 
 
 def use_cache_folder(folder: Path | None) -> None:
@@ -136,12 +137,19 @@ def pictures_for(parsed: ParsedDocument, workday_hours: float = 8.0) -> list[Pic
     flow, title = flow_of(parsed, workday_hours), _title(parsed)
     if not flow.steps:
         return []
+    key = cache_key(flow, title, what="pages")
+    if key in _PAGES:  # a regeneration meets the same steps again: no layout, no file reads
+        _PAGES.move_to_end(key)
+        return list(_PAGES[key])
     lay = _layout(flow, PORTRAIT)
     pictures: list[Picture] = []
     for page in range(len(lay.pages)):
         svg = _cached(cache_key(flow, title, what=f"page{page}.svg"), lambda p=page: draw(lay, p, title))
         png = _cached(cache_key(flow, title, what=f"page{page}.png{DPI}"), lambda s=svg: svg_to_png(s))
         pictures.append(Picture(svg, png, lay.geometry.width / 10, _height_mm(svg) / 10))
+    _PAGES[key] = tuple(pictures)
+    while len(_PAGES) > _MEMORY_LIMIT:
+        _PAGES.popitem(last=False)
     return pictures
 
 
