@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from officeflow.errors import OfficeflowError
 from officeflow.portal.config import PortalSettings
 from officeflow.portal.state import Portal
 from officeflow.portal.web import PortalApp
@@ -15,7 +16,10 @@ log = logging.getLogger(__name__)
 def serve(workspace: Workspace, settings: PortalSettings, host: str = "127.0.0.1", port: int = 8000,
           threads: int = 8) -> None:
     """Serve until interrupted. Uploads are capped by the server before the application sees them."""
-    import waitress  # the `portal` extra
+    try:
+        import waitress  # the `portal` extra
+    except ImportError as exc:
+        raise OfficeflowError("运行流程知识库需要 waitress：pip install 'officeflow[portal]'") from exc
 
     portal = Portal(workspace)
     app = PortalApp(portal, settings)
