@@ -38,6 +38,7 @@ from officeflow.ledger_pg_schema import (
     migrate,
     schema_version,
 )
+from officeflow.ledger_pg_stream import stream_versions
 from officeflow.ledger_protocol import Event, chain_hash
 from officeflow.records import (
     DocumentHistory,
@@ -107,6 +108,9 @@ class PgLedger:
         records = [to_record(r) for r in self._rows(f"SELECT {RECORD_COLUMNS} FROM versions")]
         records.sort(key=lambda v: (v.doc_id, version_key(v.version)))
         return records
+
+    def iter_versions(self) -> Iterator[VersionRecord]:
+        return stream_versions(self._db)  # server-side cursor (ledger_pg_stream)
 
     def record_issue(self, record: VersionRecord, entries: Iterable[RevisionEntry],
                      events: Iterable[Event], marking: str = "") -> None:

@@ -137,6 +137,14 @@ class SqliteLedger:
         rows = cursor.execute(f"SELECT {_RECORD_COLUMNS} FROM versions ORDER BY doc_id, {_ORDER_BY_VERSION}")
         return [_record(row) for row in rows.fetchall()]
 
+    def iter_versions(self) -> Iterator[VersionRecord]:
+        """`versions()` streamed in the same order, a batch at a time: for the register export."""
+        cursor = self._db.cursor()
+        cursor.row_factory = None
+        cursor.execute(f"SELECT {_RECORD_COLUMNS} FROM versions ORDER BY doc_id, {_ORDER_BY_VERSION}")
+        while batch := cursor.fetchmany(2000):
+            yield from map(_record, batch)
+
     def record_issue(self, record: VersionRecord, entries: Iterable[RevisionEntry],
                      events: Iterable[Event], marking: str = "") -> None:
         """Store a new version, the revision entries not yet known, and its events, atomically."""

@@ -8,12 +8,15 @@ the archive tree never says 现行有效 after its version was superseded or wit
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from datetime import date
+from itertools import groupby
+from operator import attrgetter
 
 from officeflow.kinds import KINDS
 from officeflow.ledger_protocol import Event, Ledger
 from officeflow.lifecycle import next_review_date, states_on
-from officeflow.records import Status, VersionRecord, Withdrawal
+from officeflow.records import Status, TrainingCopy, VersionRecord, Withdrawal
 from officeflow.regenerate import refresh_markings
 from officeflow.register import RegisterRow, TableSheet, export_register
 from officeflow.settings import Workspace
@@ -27,26 +30,44 @@ def register_rows(versions: list[VersionRecord], on: date, review_months: int,
     by_doc: dict[str, list[VersionRecord]] = defaultdict(list)
     for record in versions:
         by_doc[record.doc_id].append(record)
+    withdrawn = _withdrawn_by_doc(withdrawals or [])
+    return [row for doc_id, records in by_doc.items()
+            for row in _document_rows(records, on, review_months, withdrawn.get(doc_id, {}))]
+
+
+def iter_register_rows(versions: Iterable[VersionRecord], on: date, review_months: int,
+                       withdrawals: list[Withdrawal]) -> Iterator[RegisterRow]:
+    """`register_rows` for versions already grouped by document (`ledger.iter_versions()`),
+    one document at a time: only that document's versions are held."""
+    withdrawn = _withdrawn_by_doc(withdrawals)
+    for doc_id, records in groupby(versions, key=attrgetter("doc_id")):
+        yield from _document_rows(list(records), on, review_months, withdrawn.get(doc_id, {}))
+
+
+def _withdrawn_by_doc(withdrawals: list[Withdrawal]) -> dict[str, dict[str, Withdrawal]]:
     withdrawn: dict[str, dict[str, Withdrawal]] = defaultdict(dict)
-    for w in withdrawals or []:
+    for w in withdrawals:
         withdrawn[w.doc_id][w.version] = w
-    rows: list[RegisterRow] = []
-    for doc_id, records in by_doc.items():
-        gone = withdrawn[doc_id]
-        states = states_on(records, on, {v: w.withdrawn_on for v, w in gone.items()})
-        for r in records:
-            state = states[r.version]
-            reason = gone[r.version].reason if state.status is Status.WITHDRAWN else ""
-            rows.append(RegisterRow(
-                doc_id=r.doc_id, name=r.name, kind_label=r.kind_label or KINDS[r.kind].label,
-                version=r.version, status=state.status.value, effective_date=r.effective_date,
-                expiry_date=state.expiry_date, category=r.category, department=r.department,
-                owner=r.owner, approver=r.approver,
-                next_review_date=(next_review_date(r.effective_date, review_months)
-                                  if state.status in _REVIEWED else None),
-                document_path=r.document_path, source_path=r.source_path, sha256=r.source_sha256,
-                received_at=r.received_at, withdrawal_reason=reason,
-            ))
+    return withdrawn
+
+
+def _document_rows(records: list[VersionRecord], on: date, review_months: int,
+                   gone: dict[str, Withdrawal]) -> list[RegisterRow]:
+    states = states_on(records, on, {v: w.withdrawn_on for v, w in gone.items()})
+    rows = []
+    for r in records:
+        state = states[r.version]
+        reason = gone[r.version].reason if state.status is Status.WITHDRAWN else ""
+        rows.append(RegisterRow(
+            doc_id=r.doc_id, name=r.name, kind_label=r.kind_label or KINDS[r.kind].label,
+            version=r.version, status=state.status.value, effective_date=r.effective_date,
+            expiry_date=state.expiry_date, category=r.category, department=r.department,
+            owner=r.owner, approver=r.approver,
+            next_review_date=(next_review_date(r.effective_date, review_months)
+                              if state.status in _REVIEWED else None),
+            document_path=r.document_path, source_path=r.source_path, sha256=r.source_sha256,
+            received_at=r.received_at, withdrawal_reason=reason,
+        ))
     return rows
 
 
@@ -55,24 +76,37 @@ DISTRIBUTION_COLUMNS = (("副本编号", "text", 30), ("流程编号", "text", 2
                         ("回收时间", "datetime", 20), ("回收情况", "text", 10), ("PDF", "text", 40))
 
 
-def distribution_sheet(ledger: Ledger, rows: list[RegisterRow]) -> TableSheet:
+def distribution_sheet(copies: list[TrainingCopy], status: dict[tuple[str, str], str]) -> TableSheet:
     """培训副本发放: every training copy handed out, with its version's status today."""
-    status = {(r.doc_id, r.version): r.status for r in rows}
     return TableSheet("培训副本发放", DISTRIBUTION_COLUMNS, [
         (c.serial, c.doc_id, c.version, status.get((c.doc_id, c.version), ""), c.recipient,
          c.printed_at, c.returned_at, c.closed_as, c.pdf_path)
-        for c in ledger.training_copies()
+        for c in copies
     ])
 
 
 def export_register_from_ledger(workspace: Workspace, ledger: Ledger, today: date | None = None) -> int:
-    """Rewrite the register spreadsheet from the ledger; the ledger then knows it is fresh."""
+    """Rewrite the register spreadsheet from the ledger; the ledger then knows it is fresh.
+
+    The versions stream from the ledger in register order through the streaming writer, so
+    memory stays flat however large the archive (bench/register_export_bench.py).
+    """
     today = today or date.today()
     generation = ledger.register_generation()  # before reading: a change made meanwhile stays stale
-    rows = register_rows(ledger.versions(), today, workspace.settings.review_interval_months,
-                         ledger.withdrawals())
-    count = export_register(rows, workspace.register_path, today=today,
-                            extra_sheets=[distribution_sheet(ledger, rows)])
+    copies = ledger.training_copies()
+    # Only the statuses the distribution sheet shows are kept, not one per version.
+    wanted = {(c.doc_id, c.version) for c in copies}
+    status: dict[tuple[str, str], str] = {}
+
+    def rows() -> Iterator[RegisterRow]:
+        for row in iter_register_rows(ledger.iter_versions(), today,
+                                      workspace.settings.review_interval_months, ledger.withdrawals()):
+            if (row.doc_id, row.version) in wanted:
+                status[(row.doc_id, row.version)] = row.status
+            yield row
+
+    count = export_register(rows(), workspace.register_path, today=today,
+                            extra_sheets=lambda: [distribution_sheet(copies, status)])
     ledger.mark_register_exported([Event("exported", file=workspace.settings.register_file,
                                          detail=f"{count} rows")], generation)
     return count

@@ -8,14 +8,17 @@ plain tables such as 培训副本发放.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache, partial
 from operator import attrgetter
 from pathlib import Path
-from typing import NamedTuple
+from tempfile import TemporaryFile
+from typing import IO, NamedTuple
 
 from officeflow.fsutil import atomic_write_with
+from officeflow.xlsx_spool import RowWriter, Spool
 from officeflow.xlsx_stream import (
     Links,
     SheetPart,
@@ -116,40 +119,105 @@ class TableSheet:
     rows: Sequence[tuple[str | date | None, ...]]
 
 
+@dataclass(frozen=True)
+class RenderedSheet:
+    """A register tab (same 17 columns) whose rows `export_register` already rendered to a temp file."""
+
+    name: str
+    row_count: int
+    body: IO[bytes]
+    links: Links
+    widths: Sequence[float]
+
+
 def export_register(
     rows: Iterable[RegisterRow],
     path: Path,
     *,
     today: date | None = None,
     review_notice_days: int = 30,
-    extra_sheets: Sequence[TableSheet] = (),
+    extra_sheets: Sequence[TableSheet] | Callable[[], Sequence[TableSheet]] = (),
 ) -> int:
-    """Write the register workbook atomically; return the number of rows written."""
+    """Write the register workbook atomically; return the number of rows written.
+
+    `rows` is consumed once, in one pass: 总台账 and 现行有效 are rendered to temp files as
+    they come (memory stays flat), only the rows due for review are kept (复审提醒 is sorted).
+    `extra_sheets` may be a function, called after that pass (e.g. statuses it collected).
+    """
     today = today or date.today()
-    all_rows = rows if isinstance(rows, Sequence) else list(rows)
-    current = [row for row in all_rows if row.status == STATUS_CURRENT]
     notice = today + timedelta(days=review_notice_days)
-    due = sorted(
-        (r for r in current if r.next_review_date and _day(r.next_review_date) <= notice),
-        key=lambda r: (_day(r.next_review_date), r.doc_id),  # type: ignore[arg-type]
-    )
-    sheets = [
-        RegisterSheet(SHEET_ALL, all_rows),
-        RegisterSheet(SHEET_CURRENT, current),
-        RegisterSheet(SHEET_REVIEW, due),
-        *extra_sheets,
-    ]
-    atomic_write_with(path, lambda temp: write_workbook(temp, sheets, today))
-    return len(all_rows)
+    with TemporaryFile() as all_body, TemporaryFile() as current_body, TemporaryFile() as due_rows:
+        meter, due = _WidthMeter(), Spool[RegisterRow](due_rows)  # 复审提醒 is sorted by review date
+        all_links, current_links = Links(), Links()
+        writer_all = RowWriter(all_body, partial(_row_xml, today=today, links=all_links))
+        writer_current = RowWriter(current_body, partial(_row_xml, today=today, links=current_links))
+        for row in rows:
+            meter.add(row)
+            writer_all.add(row)
+            if row.status == STATUS_CURRENT:
+                writer_current.add(row)
+                if row.next_review_date and _day(row.next_review_date) <= notice:
+                    due.add((_day(row.next_review_date), row.doc_id), row)
+        writer_all.flush()
+        writer_current.flush()
+        widths = meter.widths()
+        sheets = [
+            RenderedSheet(SHEET_ALL, writer_all.count, all_body, all_links, widths),
+            RenderedSheet(SHEET_CURRENT, writer_current.count, current_body, current_links, widths),
+            RegisterSheet(SHEET_REVIEW, due.sort()),
+            *(extra_sheets() if callable(extra_sheets) else extra_sheets),
+        ]
+        atomic_write_with(path, lambda temp: write_workbook(temp, sheets, today))
+    return writer_all.count
 
 
-def write_workbook(path: Path, sheets: Sequence[RegisterSheet | TableSheet], today: date) -> None:
+class _WidthMeter:
+    """`column_widths` of every row seen, kept as one running maximum per column."""
+
+    def __init__(self) -> None:
+        self.widest = [0] * len(COLUMNS)
+        self._measured = [
+            (col, attrgetter(FIELDS[col]), _link_width if kind == "link"
+             else display_width if FIELDS[col] in _UNIQUE_FIELDS else _cached_width)
+            for col, (_, kind, _) in enumerate(COLUMNS) if kind not in ("date", "datetime")
+        ]
+
+    def add(self, row: RegisterRow) -> None:
+        widest = self.widest
+        for col, value_of, width in self._measured:
+            value = value_of(row)
+            if value:
+                w = width(value)
+                if w > widest[col]:
+                    widest[col] = w
+
+    def widths(self) -> list[float]:
+        widths = column_widths([])
+        for col, (_, kind, cap) in enumerate(COLUMNS):
+            if kind not in ("date", "datetime"):
+                widths[col] = min(max(widths[col], self.widest[col] + 2), cap)
+        return widths
+
+
+_UNIQUE_FIELDS = frozenset({"source_path", "sha256"})  # differ on every row: a cache would churn
+_cached_width = lru_cache(maxsize=4096)(display_width)
+
+
+def _link_width(path: str) -> int:
+    text = _link_text(path)
+    return display_width(text) if text else 0
+
+
+def write_workbook(path: Path, sheets: Sequence[RegisterSheet | RenderedSheet | TableSheet],
+                   today: date) -> None:
     """Stream the sheets into an .xlsx at `path` (not atomic: export_register wraps it)."""
     # Widths come from the full register so every tab lines up the same way.
+    rendered = [sheet for sheet in sheets if isinstance(sheet, RenderedSheet)]
     register = [sheet for sheet in sheets if isinstance(sheet, RegisterSheet)]
-    widths = column_widths(register[0].rows if register else [])
+    widths = rendered[0].widths if rendered else column_widths(register[0].rows if register else [])
     parts = [
         _table_part(sheet) if isinstance(sheet, TableSheet)
+        else _rendered_part(sheet, selected=number == 1) if isinstance(sheet, RenderedSheet)
         else _register_part(sheet, widths, today, selected=number == 1)
         for number, sheet in enumerate(sheets, start=1)
     ]  # fmt: skip
@@ -172,6 +240,11 @@ def column_widths(rows: Sequence[RegisterRow]) -> list[float]:
             widest = max(map(display_width, filter(None, texts)), default=0)
             widths[col] = min(max(widths[col], widest + 2), cap)
     return widths
+
+
+def _rendered_part(sheet: RenderedSheet, selected: bool) -> SheetPart:
+    return SheetPart(sheet.name, HEADERS, sheet.widths, sheet.row_count, (), sheet.links,
+                     selected=selected, select_first_row=True, landscape=True, body=sheet.body)
 
 
 def _register_part(sheet: RegisterSheet, widths: Sequence[float], today: date, selected: bool) -> SheetPart:

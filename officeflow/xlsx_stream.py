@@ -14,6 +14,7 @@ ever become a formula.
 from __future__ import annotations
 
 import re
+import shutil
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -161,6 +162,7 @@ class SheetPart:
     selected: bool = False  # the tab open when the workbook opens
     select_first_row: bool = False  # put the cursor on A2 (below the frozen header)
     landscape: bool = False  # A4 landscape when printed
+    body: IO[bytes] | None = None  # rows already rendered (a temp file), copied before `rows`
 
 
 def check_sheets(names: Sequence[str], row_counts: Sequence[int]) -> None:
@@ -196,6 +198,9 @@ def write_package(path: Path, sheets: Sequence[SheetPart], styles: Styles, title
 def _write_sheet(fh: IO[bytes], sheet: SheetPart) -> None:
     """Head, rows in chunks, then filter, links and page setup."""
     fh.write(_sheet_head(sheet).encode())
+    if sheet.body is not None:
+        sheet.body.seek(0)
+        shutil.copyfileobj(sheet.body, fh, 1 << 20)
     buffer: list[str] = []
     for row in sheet.rows:
         buffer.append(row)

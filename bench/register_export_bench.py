@@ -1,0 +1,93 @@
+"""Register export at 10k / 50k / 200k versions: time and peak memory (issue 15, item 3).
+
+Prints figures, asserts nothing. For each size a ledger is filled once (ledger_bench's
+realistic versions), then measured two ways, each in a fresh process:
+- `cli`: `officeflow register export` end to end (start-up, re-marking pass, export), as cron
+  or the watcher's quiet-spell export runs it: wall time and the process's peak RSS;
+- `export`: `export_register_from_ledger` alone (the streamed rows and writer).
+Goal: ≤ 150 MB peak at 200k and ≤ 3 s at 50k through the CLI. `--url` measures PostgreSQL.
+
+Run: python bench/register_export_bench.py [--sizes 10000,50000,200000] [--url postgresql://…]
+     [--src DIR]  (another checkout first on PYTHONPATH, e.g. the code before a change)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from ledger_bench import TODAY, run_fill, workspace  # noqa: E402
+
+
+def _child_export(folder: Path, url: str | None) -> None:
+    from officeflow.ledger import open_ledger
+    from officeflow.publish import export_register_from_ledger
+
+    ws = workspace(folder)
+    ledger = open_ledger(ws.ledger_path, url)
+    started = time.perf_counter()
+    rows = export_register_from_ledger(ws, ledger, TODAY)
+    seconds = time.perf_counter() - started
+    ledger.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": peak}))
+
+
+def _measure(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall seconds and peak RSS (MB) of one child process, via a fresh wrapper per run."""
+    wrapper = ("import json, resource, subprocess, sys, time; t = time.perf_counter(); "
+               "p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+               "print(json.dumps([time.perf_counter() - t, "
+               "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, p.returncode, p.stdout]))")
+    out = subprocess.run([sys.executable, "-c", wrapper, *argv], env=env, capture_output=True, text=True,
+                         check=True)
+    seconds, peak, code, stdout = json.loads(out.stdout)
+    if code != 0:
+        raise SystemExit(f"{argv} failed: {stdout}")
+    return seconds, peak, stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,50000,200000")
+    parser.add_argument("--url", help="PostgreSQL URL (a fresh schema is the caller's business)")
+    parser.add_argument("--src", type=Path, help="checkout to put first on PYTHONPATH")
+    parser.add_argument("--child", nargs=2, metavar=("FOLDER", "URL"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child_export(Path(args.child[0]), args.child[1] or None)
+        return
+    env = dict(os.environ)
+    if args.src:
+        env["PYTHONPATH"] = str(args.src.resolve())
+    script = Path(sys.executable).with_name("officeflow")
+    cli = [str(script)] if script.exists() else [sys.executable, "-m", "officeflow"]
+    print(f"load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores; "
+          f"ledger {'PostgreSQL' if args.url else 'SQLite'}" + (f"; code from {args.src}" if args.src else ""))
+    for size in (int(s) for s in args.sizes.split(",")):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "ws"
+            run_fill(args.url, folder, size)
+            if args.url:
+                (folder / "officeflow.toml").write_text(f'ledger_url = "{args.url}"\n', encoding="utf-8")
+            seconds, peak, _ = _measure([*cli, "-w", str(folder), "register", "export"], env)
+            print(f"{size:>7} versions  cli register export {seconds:6.2f} s  peak {peak:6.1f} MB")
+            _, _, stdout = _measure([sys.executable, __file__, "--child", str(folder), args.url or ""], env)
+            alone = json.loads(stdout.strip().splitlines()[-1])
+            print(f"{'':>7}           export alone        {alone['seconds']:6.2f} s  "
+                  f"peak {alone['peak_mb']:6.1f} MB  ({alone['rows']} rows)")
+
+
+if __name__ == "__main__":
+    main()
