@@ -6,7 +6,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -40,6 +40,12 @@ class Settings(BaseModel):
     training_folder: str = Field(default="培训副本", description="Folder in outbox/ for training copies.")
     max_file_mb: float = Field(default=20, gt=0, description="Largest workbook accepted.")
     strict: bool = Field(default=False, description="Treat warnings as errors.")
+    notices: dict[str, Any] = Field(
+        default_factory=dict,
+        description="[notices] table: SMTP server, sender, department → addresses, portal URL "
+        "(validated by officeflow.portal.config; see docs/portal.md).",
+    )
+    portal_submit: bool = Field(default=False, description="The portal's online check may submit into inbox/.")
     ledger_url: str = Field(
         default="",
         description="PostgreSQL ledger for several hosts (postgresql://user@host/db); "

@@ -29,13 +29,16 @@ if [ "$want_test" = 1 ]; then
     command -v pdftoppm >/dev/null || missing+=(poppler-utils)
     # A throwaway PostgreSQL cluster for the multi-host ledger tests (Debian keeps initdb off PATH).
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+    # A real browser for the portal's page tests.
+    command -v chromium >/dev/null || missing+=(chromium)
+    command -v chromedriver >/dev/null || missing+=(chromium-driver)
     if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 if [ "$want_test" = 1 ]; then
-    .venv/bin/python -m pip install -q -e ".[test,postgres]"
+    .venv/bin/python -m pip install -q -e ".[test,postgres,portal]"
 else
     .venv/bin/python -m pip install -q -e .
 fi
