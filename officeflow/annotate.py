@@ -17,6 +17,7 @@ from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 from openpyxl.utils.cell import coordinate_from_string
+from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from officeflow.drafts import DraftedCell, RowDraft
@@ -75,42 +76,7 @@ def annotate_workbook(data: bytes, findings: Sequence[Finding]) -> bytes | None:
     except Unreadable:
         return None
     try:
-        by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
-        unplaced: list[Finding] = []
-        for finding in sort_findings(list(findings)):
-            sheet, cell = finding.sheet, finding.cell
-            if (sheet in wb.sheetnames and isinstance(wb[sheet], Worksheet) and cell
-                    and _valid_coordinate(cell)):
-                by_cell[(sheet, cell)].append(finding)
-            else:
-                unplaced.append(finding)
-        for (sheet, coordinate), items in by_cell.items():
-            cell = _target_cell(wb[sheet], coordinate)
-            errors = any(f.severity is Severity.ERROR for f in items)
-            cell.fill = ERROR_FILL if errors else WARNING_FILL
-            text = "\n".join(_label(f) for f in items)
-            if cell.comment is not None and cell.comment.author == AUTHOR:
-                text = cell.comment.text + "\n" + text  # two coordinates, one merged cell
-            cell.comment = _comment(text)
-            suggestion = next((f.suggestion for f in items if f.suggestion), "")
-            if suggestion and cell.value in (None, ""):
-                # A drafted value (e.g. the 修订内容 officeflow compared out): the author confirms it.
-                cell.value = suggestion
-                cell.data_type = "s"  # literal text, even if it starts with `=`
-        for drafted in (c for f in findings if isinstance(f, RowDraft) for c in f.cells):
-            if drafted.where.sheet in wb.sheetnames and isinstance(wb[drafted.where.sheet], Worksheet):
-                _apply_draft(wb[drafted.where.sheet], drafted)
-        if unplaced:
-            first = next((ws for ws in wb.worksheets), None)
-            if first is not None:
-                cell = first["A1"]
-                lines = ["officeflow：以下问题没有具体单元格，请对照处理："]
-                lines += [f"{i}. {f.sheet + '：' if f.sheet else ''}{_label(f)}"
-                          for i, f in enumerate(unplaced, start=1)]
-                if cell.comment is not None and cell.comment.author == AUTHOR:
-                    lines.append(cell.comment.text)
-                cell.comment = _comment("\n".join(lines))
-                cell.fill = ERROR_FILL if any(f.severity is Severity.ERROR for f in unplaced) else WARNING_FILL
+        _mark(wb, findings)
         out = io.BytesIO()
         wb.save(out)
         return out.getvalue()
@@ -119,6 +85,51 @@ def annotate_workbook(data: bytes, findings: Sequence[Finding]) -> bytes | None:
         return None
     finally:
         wb.close()
+
+
+def _mark(wb: Workbook, findings: Sequence[Finding]) -> None:
+    """A fill and a comment on each finding's cell; drafted values filled in."""
+    by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    unplaced: list[Finding] = []
+    for finding in sort_findings(list(findings)):
+        sheet, cell = finding.sheet, finding.cell
+        if (sheet in wb.sheetnames and isinstance(wb[sheet], Worksheet) and cell
+                and _valid_coordinate(cell)):
+            by_cell[(sheet, cell)].append(finding)
+        else:
+            unplaced.append(finding)
+    for (sheet, coordinate), items in by_cell.items():
+        cell = _target_cell(wb[sheet], coordinate)
+        errors = any(f.severity is Severity.ERROR for f in items)
+        cell.fill = ERROR_FILL if errors else WARNING_FILL
+        text = "\n".join(_label(f) for f in items)
+        if cell.comment is not None and cell.comment.author == AUTHOR:
+            text = cell.comment.text + "\n" + text  # two coordinates, one merged cell
+        cell.comment = _comment(text)
+        suggestion = next((f.suggestion for f in items if f.suggestion), "")
+        if suggestion and cell.value in (None, ""):
+            # A drafted value (e.g. the 修订内容 officeflow compared out): the author confirms it.
+            cell.value = suggestion
+            cell.data_type = "s"  # literal text, even if it starts with `=`
+    for drafted in (c for f in findings if isinstance(f, RowDraft) for c in f.cells):
+        if drafted.where.sheet in wb.sheetnames and isinstance(wb[drafted.where.sheet], Worksheet):
+            _apply_draft(wb[drafted.where.sheet], drafted)
+    _mark_unplaced(wb, unplaced)
+
+
+def _mark_unplaced(wb: Workbook, unplaced: list[Finding]) -> None:
+    """Findings without a cell of their own: one comment on the first sheet's A1."""
+    first = next((ws for ws in wb.worksheets), None) if unplaced else None
+    if first is None:
+        return
+    cell = first["A1"]
+    lines = ["officeflow：以下问题没有具体单元格，请对照处理："]
+    lines += [f"{i}. {f.sheet + '：' if f.sheet else ''}{_label(f)}"
+              for i, f in enumerate(unplaced, start=1)]
+    if cell.comment is not None and cell.comment.author == AUTHOR:
+        lines.append(cell.comment.text)
+    cell.comment = _comment("\n".join(lines))
+    cell.fill = ERROR_FILL if any(f.severity is Severity.ERROR for f in unplaced) else WARNING_FILL
 
 
 def _apply_draft(ws: Worksheet, drafted: DraftedCell) -> None:

@@ -79,29 +79,9 @@ def run_budgeted(work: Callable[..., Any], args: tuple[Any, ...], budget: Budget
         os.close(read_end)
         _child(work, args, budget, parent, write_end)
     os.close(write_end)
-    chunks: list[bytes] = []
     status: ChildStatus | None = None
-    stop_deadline: float | None = None
     try:
-        while True:
-            now = time.monotonic()
-            if now - started > budget.seconds:
-                status = ChildStatus.TIMEOUT
-                break
-            if _resident(pid) > rss_limit > budget.memory_mb * 1024 * 1024:
-                status = ChildStatus.MEMORY
-                break
-            if stop is not None and stop.is_set():
-                stop_deadline = stop_deadline or now + STOP_GRACE_SECONDS
-                if now > stop_deadline:
-                    status = ChildStatus.STOPPED
-                    break
-            ready, _, _ = select.select([read_end], [], [], 0.05)
-            if ready:
-                chunk = os.read(read_end, 1 << 16)
-                if not chunk:
-                    break
-                chunks.append(chunk)
+        status, chunks = _wait(pid, read_end, started, budget, rss_limit, stop)
     finally:
         os.close(read_end)
         if status is not None:
@@ -118,6 +98,29 @@ def run_budgeted(work: Callable[..., Any], args: tuple[Any, ...], budget: Budget
     result.seconds = time.monotonic() - started
     result.peak_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
     return result
+
+
+def _wait(pid: int, read_end: int, started: float, budget: Budget, rss_limit: int,
+          stop: threading.Event | None) -> tuple[ChildStatus | None, list[bytes]]:
+    """Read the child's result until it ends; the status is set when it must be killed."""
+    chunks: list[bytes] = []
+    stop_deadline: float | None = None
+    while True:
+        now = time.monotonic()
+        if now - started > budget.seconds:
+            return ChildStatus.TIMEOUT, chunks
+        if _resident(pid) > rss_limit > budget.memory_mb * 1024 * 1024:
+            return ChildStatus.MEMORY, chunks
+        if stop is not None and stop.is_set():
+            stop_deadline = stop_deadline or now + STOP_GRACE_SECONDS
+            if now > stop_deadline:
+                return ChildStatus.STOPPED, chunks
+        ready, _, _ = select.select([read_end], [], [], 0.05)
+        if ready:
+            chunk = os.read(read_end, 1 << 16)
+            if not chunk:
+                return None, chunks
+            chunks.append(chunk)
 
 
 def _child(work: Callable[..., Any], args: tuple[Any, ...], budget: Budget, parent: int,

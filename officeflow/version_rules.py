@@ -132,8 +132,12 @@ def check_revision_log(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Findin
                         cell("date"))
         if entry_version == version:
             own_index = index
-    if version is None:
-        return
+    if version is not None:
+        yield from _own_entry(doc, version, own_index)
+
+
+def _own_entry(doc: ParsedDocument, version: str, own_index: int | None) -> Iterator[Finding]:
+    """The revision entry of the version being issued: present, with its content and reason."""
     # The drafted 修订内容 is added after validation (pipeline.draft_revision_entries).
     if own_index is None:
         yield missing_entry(
@@ -141,7 +145,7 @@ def check_revision_log(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Findin
             next_row_cell(doc, "revision_log", "content") or doc.source.table("revision_log"),
             "", revision_row(doc, version, drafted_content=False))
         return
-    own = rows[own_index]
+    own = doc.rows("revision_log")[own_index]
     if not own.content:
         yield error(CONTENT_MISSING, f"请填写 {version} 的修订内容。",
                     doc.source.cell("revision_log", own_index, "content"))
@@ -149,7 +153,6 @@ def check_revision_log(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Findin
         yield error("revision.reason-missing",
                     f"请填写 {version} 的修订原因（如“根据2024年财税新规调整票据要求”），保证修订可追溯。",
                     doc.source.cell("revision_log", own_index, "reason"))
-
 
 def _compare_with_archive(row: Any, archived: RevisionEntry, cell: Any) -> Iterator[Finding]:
     for column, label in _ENTRY_COLUMNS:

@@ -316,10 +316,10 @@ def test_a_file_over_its_time_budget_is_returned_and_the_queue_moves_on(tmp_path
     shutil.copy(slow_book(tmp_path, 1), workspace.inbox / "slow.xlsx")
     book(workspace.inbox, "good.xlsx", 2)
     options = WatchOptions(once=True, stable_seconds=0.05, register_quiet_seconds=0.05,
-                           budget=budget(seconds=0.3))
+                           budget=budget(seconds=1.5))  # good.xlsx takes ~0.2 s, slow.xlsx ~3 s
     summary = drain_in_thread(workspace, options)
     assert (summary.archived, summary.returned) == (1, 1)
-    assert ("原因 Reason: 处理超出时限（0.3 秒），已停止并退回：请检查工作簿是否过大或结构异常"
+    assert ("原因 Reason: 处理超出时限（1.5 秒），已停止并退回：请检查工作簿是否过大或结构异常"
             "（多余的行、列、合并单元格、图片），精简后重新提交。") in report(workspace, "slow").splitlines()
     assert drain_in_thread(workspace, options).handled == 0  # answered, never retried
     assert processing_left(workspace) == []
