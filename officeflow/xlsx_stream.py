@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import shutil
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -190,7 +190,9 @@ def write_package(path: Path, sheets: Sequence[SheetPart], styles: Styles, title
             with zf.open(f"xl/worksheets/sheet{number}.xml", "w") as fh:
                 _write_sheet(fh, sheet)
             if sheet.links and sheet.links.targets:
-                zf.writestr(f"xl/worksheets/_rels/sheet{number}.xml.rels", _sheet_rels(sheet.links.targets))
+                with zf.open(f"xl/worksheets/_rels/sheet{number}.xml.rels", "w") as fh:
+                    _write_chunks(fh, _sheet_rels(sheet.links.targets))
+                sheet.links.targets.clear()  # written: up to 65,530 paths need not outlive the sheet
         zf.writestr("xl/workbook.xml", _workbook(sheets))
         zf.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))
 
@@ -208,7 +210,7 @@ def _write_sheet(fh: IO[bytes], sheet: SheetPart) -> None:
             fh.write("".join(buffer).encode())
             buffer.clear()
     fh.write("".join(buffer).encode())
-    fh.write(_sheet_tail(sheet).encode())
+    _write_chunks(fh, _sheet_tail(sheet))
     if sheet.links:  # written: the cell names (one per link) need not outlive the sheet
         sheet.links.cells.clear()
 
@@ -235,18 +237,28 @@ def _sheet_head(sheet: SheetPart) -> str:
     )
 
 
-def _sheet_tail(sheet: SheetPart) -> str:
+def _write_chunks(fh: IO[bytes], pieces: Iterable[str]) -> None:
+    """Write many small pieces (a link each) a chunk at a time, never as one large string."""
+    buffer: list[str] = []
+    for piece in pieces:
+        buffer.append(piece)
+        if len(buffer) >= _ROWS_PER_WRITE:
+            fh.write("".join(buffer).encode())
+            buffer.clear()
+    fh.write("".join(buffer).encode())
+
+
+def _sheet_tail(sheet: SheetPart) -> Iterator[str]:
     last = column_letter(len(sheet.headers) - 1)
-    tail = [f'</sheetData><autoFilter ref="A1:{last}{sheet.row_count + 1}"/>']
+    yield f'</sheetData><autoFilter ref="A1:{last}{sheet.row_count + 1}"/>'
     if sheet.links and sheet.links.targets:
-        tail.append("<hyperlinks>")
-        tail.extend(f'<hyperlink ref="{cell}" r:id="rId{i}"/>' for i, cell in enumerate(sheet.links.cells, 1))
-        tail.append("</hyperlinks>")
-    tail.append('<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
+        yield "<hyperlinks>"
+        yield from (f'<hyperlink ref="{cell}" r:id="rId{i}"/>' for i, cell in enumerate(sheet.links.cells, 1))
+        yield "</hyperlinks>"
+    yield '<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
     if sheet.landscape:
-        tail.append('<pageSetup paperSize="9" orientation="landscape"/>')
-    tail.append("</worksheet>")
-    return "".join(tail)
+        yield '<pageSetup paperSize="9" orientation="landscape"/>'
+    yield "</worksheet>"
 
 
 # --- the fixed parts of the package -----------------------------------------------------------
@@ -338,10 +350,9 @@ def _workbook_rels(sheet_count: int) -> str:
     return f'{XML_DECL}<Relationships xmlns="{_PKG_REL}">{sheets}{styles}</Relationships>'
 
 
-def _sheet_rels(targets: Sequence[str]) -> str:
-    links = "".join(
-        f'<Relationship Id="rId{i}" Type="{_REL}/hyperlink" '
-        f'Target="{escape_attr(link_target(t))}" TargetMode="External"/>'
-        for i, t in enumerate(targets, 1)
-    )
-    return f'{XML_DECL}<Relationships xmlns="{_PKG_REL}">{links}</Relationships>'
+def _sheet_rels(targets: Sequence[str]) -> Iterator[str]:
+    yield f'{XML_DECL}<Relationships xmlns="{_PKG_REL}">'
+    for i, t in enumerate(targets, 1):
+        yield (f'<Relationship Id="rId{i}" Type="{_REL}/hyperlink" '
+               f'Target="{escape_attr(link_target(t))}" TargetMode="External"/>')
+    yield "</Relationships>"
