@@ -41,9 +41,9 @@ class opened_ledger:  # noqa: N801 (used as a function: `with opened_ledger(ws)`
     """`with opened_ledger(workspace) as ledger:` opens and always closes the ledger."""
 
     def __init__(self, workspace: Workspace) -> None:
-        from officeflow.ledger import open_ledger
+        from officeflow.ledger import workspace_ledger
 
-        self.ledger = open_ledger(workspace.ledger_path)
+        self.ledger = workspace_ledger(workspace)
 
     def __enter__(self) -> Ledger:
         return self.ledger

@@ -21,7 +21,7 @@ from officeflow.annotate import annotate_workbook
 from officeflow.claims import Claim
 from officeflow.findings import Finding
 from officeflow.fsutil import atomic_write_bytes
-from officeflow.ledger import Ledger, open_ledger
+from officeflow.ledger import Ledger, workspace_ledger
 from officeflow.pipeline import Outcome, Result, check_workbook, process_bytes
 from officeflow.returns import IntakeResult, Saved, reason_of, save_outcome
 from officeflow.settings import Workspace
@@ -32,7 +32,7 @@ DECISIONS = ("rejected", "duplicate")  # what the pipeline logs for a file it do
 
 def work(data: bytes, claim: Claim, workspace: Workspace) -> tuple[Outcome, bytes | None]:
     """In the child: the pipeline on one file, and the annotated copy when it is rejected."""
-    ledger = open_ledger(workspace.ledger_path)
+    ledger = workspace_ledger(workspace)
     try:
         atomic_write_bytes(claim.folder / PIPELINE_MARK, str(ledger.chain_head()[0]).encode("ascii"))
         outcome = process_bytes(data, claim.shown, workspace, ledger, received_at=claim.received_at)
@@ -58,7 +58,7 @@ def annotated_copy(data: bytes, findings: list[Finding]) -> bytes | None:
 
 def findings_again(data: bytes, workspace: Workspace) -> tuple[list[Finding], bytes | None]:
     """In the child: the findings of a rejection already logged; validation writes nothing."""
-    ledger = open_ledger(workspace.ledger_path)
+    ledger = workspace_ledger(workspace)
     try:
         findings = check_workbook(data, workspace, ledger, date.today()).findings
     finally:

@@ -12,7 +12,6 @@ So a forged file plus an edited ledger row, or an edited manifest, disagrees wit
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -29,8 +28,10 @@ from officeflow.chain import (
     seal_of,
     withdrawals_vs_chain,
 )
+from officeflow.errors import OfficeflowError
 from officeflow.fsutil import sha256_file
 from officeflow.ledger import Event, Ledger, chain_hash, open_ledger
+from officeflow.ledger_errors import database_errors
 from officeflow.manifest import Manifest
 from officeflow.publish import publish
 from officeflow.records import RevisionEntry, VersionRecord, Withdrawal
@@ -69,7 +70,7 @@ def verify(workspace: Workspace, ledger: Ledger) -> VerifyReport:
         report.problems.append(REBUILD_HINT)
     try:
         events, versions = ledger.events(), ledger.versions()
-    except sqlite3.DatabaseError as exc:  # too damaged to read: the check above says so
+    except database_errors() as exc:  # too damaged to read: the check above says so
         if not damage:
             report.problems += [f"台账数据库损坏：{exc}", REBUILD_HINT]
         return report
@@ -107,7 +108,7 @@ def verify(workspace: Workspace, ledger: Ledger) -> VerifyReport:
     report.problems += withdrawals_vs_chain(events, _readable(ledger.withdrawals, []))
     report.problems += copies_vs_chain(events, _readable(ledger.training_copies, []))
     report.stray = _strays(workspace, expected)
-    report.broken_events, chain_problems = check_chain(events, read_head(_head_path(workspace)))
+    report.broken_events, chain_problems = check_chain(events, ledger.anchored_head())
     report.problems += chain_problems
     return report
 
@@ -193,15 +194,20 @@ def rebuild(workspace: Workspace, today: date | None = None) -> RebuildReport:
     """
     report = RebuildReport()
     # Read before opening: opening a deleted ledger creates an empty one.
-    head = read_head(_head_path(workspace)) if not workspace.ledger_path.exists() else None
-    ledger = open_ledger(workspace.ledger_path)
+    on_file = not workspace.ledger_url  # a PostgreSQL ledger is the server's to repair and back up
+    head = read_head(_head_path(workspace)) if on_file and not workspace.ledger_path.exists() else None
+    ledger = open_ledger(workspace.ledger_path, workspace.ledger_url)
     damaged = ledger.integrity_problems()
     events = _readable(ledger.events, [])
     kept = _kept(ledger)
+    if damaged and not on_file:
+        ledger.close()
+        raise OfficeflowError("PostgreSQL 台账检查未通过：" + "；".join(damaged[:_SHOWN_DAMAGE])
+                              + "。请由数据库管理员修复或从备份恢复后再重建。")
     if damaged:
         ledger.close()
         report.set_aside = _set_aside(workspace.ledger_path)
-        ledger = open_ledger(workspace.ledger_path)
+        ledger = open_ledger(workspace.ledger_path)  # a fresh SQLite file after setting the damaged one aside
         report.salvaged_events = _restore_events(ledger, events)
         report.notes.append(f"台账数据库已损坏，原文件保留为 {report.set_aside}；"
                             f"找回审计记录 {report.salvaged_events} 条")
@@ -224,7 +230,7 @@ def _readable(read: Callable[[], T], otherwise: T) -> T:
     """What a possibly damaged ledger still gives."""
     try:
         return read()
-    except sqlite3.DatabaseError:
+    except database_errors():
         return otherwise
 
 

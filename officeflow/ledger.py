@@ -13,8 +13,10 @@ from pathlib import Path
 from officeflow.ledger_errors import LedgerError
 from officeflow.ledger_protocol import Event, Ledger, TrainingCopy, chain_hash
 from officeflow.ledger_sqlite import SqliteLedger
+from officeflow.settings import Workspace
 
-__all__ = ["Event", "Ledger", "SqliteLedger", "TrainingCopy", "chain_hash", "is_postgres_url", "open_ledger"]
+__all__ = ["Event", "Ledger", "SqliteLedger", "TrainingCopy", "chain_hash", "is_postgres_url", "open_ledger",
+           "workspace_ledger"]
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -34,6 +36,11 @@ def open_ledger(path: Path, url: str | None = None) -> Ledger:
     except ImportError as exc:
         raise LedgerError("使用 PostgreSQL 台账需要安装 psycopg：pip install 'officeflow[postgres]'") from exc
     return PgLedger(url.strip())
+
+
+def workspace_ledger(workspace: Workspace) -> Ledger:
+    """The workspace's ledger: PostgreSQL when ledger_url / OFFICEFLOW_LEDGER_URL says so, else its SQLite file."""
+    return open_ledger(workspace.ledger_path, workspace.ledger_url)
 
 
 # Compatibility wrappers (older call sites); each is one Ledger method.

@@ -12,8 +12,17 @@ from datetime import date, datetime
 from pathlib import Path
 
 from officeflow.fsutil import atomic_write_bytes
+from officeflow.ledger_errors import VersionTaken
 from officeflow.ledger_protocol import Event, chain_hash
-from officeflow.ledger_sqlite_schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION  # noqa: E402
+from officeflow.ledger_sqlite_schema import (
+    _ORDER_BY_VERSION,
+    _RECORD_COLUMNS,
+    MIGRATIONS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    _copy,
+    _record,
+)  # noqa: E402
 from officeflow.records import (
     DocumentHistory,
     RevisionEntry,
@@ -25,35 +34,12 @@ from officeflow.versions import version_key
 
 HEAD_SUFFIX = ".head"  # beside the ledger: "<last event id> <its hash>", the chain's anchor
 
-_RECORD_COLUMNS = ("doc_id, version, kind, name, effective_date, category, department, owner, approver, "
-                   "document_path, source_path, manifest_path, source_sha256, document_sha256, "
-                   "received_at, kind_label, issued_path, issued_sha256")
-_ORDER_BY_VERSION = ("CAST(substr(version, 2, instr(version, '.') - 2) AS INTEGER), "
-                     "CAST(substr(version, instr(version, '.') + 1) AS INTEGER)")
-
-
 def _actor() -> tuple[str, str]:
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no passwd entry in some containers
         user = "unknown"
     return user, socket.gethostname()
-
-
-def _record(row: tuple) -> VersionRecord:  # type: ignore[type-arg]
-    (doc_id, version, kind, name, effective, category, department, owner, approver, document, source,
-     manifest, source_sha, document_sha, received, kind_label, issued_path, issued_sha) = row
-    return VersionRecord(doc_id, version, kind, name, date.fromisoformat(effective), category,
-                         department, owner, approver, document, source, manifest, source_sha,
-                         document_sha, datetime.fromisoformat(received), kind_label, issued_path,
-                         issued_sha)
-
-
-def _copy(r: sqlite3.Row) -> TrainingCopy:
-    return TrainingCopy(r["serial"], r["doc_id"], r["version"], r["sequence"], r["recipient"],
-                        datetime.fromisoformat(r["printed_at"]), r["pdf_path"],
-                        datetime.fromisoformat(r["returned_at"]) if r["returned_at"] else None,
-                        r["closed_as"])
 
 
 class SqliteLedger:
@@ -162,6 +148,10 @@ class SqliteLedger:
         values["marking"] = marking
         columns = ", ".join(values)
         marks = ", ".join(f":{k}" for k in values)
+        held = db.execute("SELECT source_sha256 FROM versions WHERE doc_id = ? AND version = ?",
+                          (record.doc_id, record.version)).fetchone()
+        if held is not None and held[0] != record.source_sha256:
+            raise VersionTaken(record.doc_id, record.version)  # as PostgreSQL: never replace another source
         # REPLACE: a re-run after a crash between archive and ledger writes the same row.
         db.execute(f"INSERT OR REPLACE INTO versions ({columns}) VALUES ({marks})", values)
 
@@ -342,6 +332,23 @@ class SqliteLedger:
     def chain_head(self) -> tuple[int, str]:
         row = self._db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
         return (int(row["id"]), str(row["hash"])) if row else (0, "")
+
+    def anchored_head(self) -> tuple[int, str] | None:
+        """The anchor file beside the database; None when it is missing or unreadable."""
+        try:
+            number, _, digest = self.head_path.read_text(encoding="ascii").strip().partition(" ")
+            return int(number), digest
+        except (OSError, ValueError):
+            return None
+
+    @contextmanager
+    def document_lock(self, doc_id: str) -> Iterator[None]:
+        # One host per SQLite file: the pipeline lock (officeflow.locks) already serialises issues.
+        yield
+
+    @contextmanager
+    def export_lock(self) -> Iterator[bool]:
+        yield True
 
     def integrity_problems(self) -> list[str]:
         """SQLite's own check of the file (pages, indexes); empty when sound."""

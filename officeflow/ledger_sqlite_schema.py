@@ -1,6 +1,11 @@
-"""The SQLite ledger's tables and their versioned upgrades (PRAGMA user_version)."""
+"""The SQLite ledger's tables, their versioned upgrades (PRAGMA user_version), and rows → records."""
 
 from __future__ import annotations
+
+import sqlite3
+from datetime import date, datetime
+
+from officeflow.records import TrainingCopy, VersionRecord
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions (
@@ -83,3 +88,27 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+_RECORD_COLUMNS = ("doc_id, version, kind, name, effective_date, category, department, owner, approver, "
+                   "document_path, source_path, manifest_path, source_sha256, document_sha256, "
+                   "received_at, kind_label, issued_path, issued_sha256")
+_ORDER_BY_VERSION = ("CAST(substr(version, 2, instr(version, '.') - 2) AS INTEGER), "
+                     "CAST(substr(version, instr(version, '.') + 1) AS INTEGER)")
+
+
+def _record(row: tuple) -> VersionRecord:  # type: ignore[type-arg]
+    (doc_id, version, kind, name, effective, category, department, owner, approver, document, source,
+     manifest, source_sha, document_sha, received, kind_label, issued_path, issued_sha) = row
+    return VersionRecord(doc_id, version, kind, name, date.fromisoformat(effective), category,
+                         department, owner, approver, document, source, manifest, source_sha,
+                         document_sha, datetime.fromisoformat(received), kind_label, issued_path,
+                         issued_sha)
+
+
+def _copy(r: sqlite3.Row) -> TrainingCopy:
+    return TrainingCopy(r["serial"], r["doc_id"], r["version"], r["sequence"], r["recipient"],
+                        datetime.fromisoformat(r["printed_at"]), r["pdf_path"],
+                        datetime.fromisoformat(r["returned_at"]) if r["returned_at"] else None,
+                        r["closed_as"])
+
+

@@ -24,9 +24,10 @@ from officeflow.archive import (
 )
 from officeflow.diff import draft_entry
 from officeflow.drafts import CONTENT_MISSING, MISSING_ENTRY, SCREEN_QUOTE, with_draft
-from officeflow.findings import Finding, has_errors
+from officeflow.findings import Finding, error, has_errors
 from officeflow.fsutil import sha256_bytes
 from officeflow.gate import admit
+from officeflow.ledger_errors import VersionTaken
 from officeflow.ledger_protocol import Event, Ledger
 from officeflow.lifecycle import VersionState
 from officeflow.manifest import Manifest
@@ -226,6 +227,26 @@ def _process(data: bytes, sha: str, source_name: str, workspace: Workspace, ledg
                        version=existing.version, message=message)
 
     checked = check_workbook(data, workspace, ledger, today)
+    doc_id = checked.parsed.value("doc_id") if checked.parsed else ""
+    # One host per 流程编号 from here to record_issue (a no-op on SQLite, where one host issues).
+    with ledger.document_lock(doc_id):
+        if doc_id and checked.context and ledger.history(doc_id).versions != checked.context.history.versions:
+            checked = check_workbook(data, workspace, ledger, today)  # another host issued meanwhile
+        refused = _refused(checked, workspace, ledger, received, source_name, sha)
+        if refused is not None:
+            return refused
+        assert checked.parsed is not None and checked.context is not None
+        try:
+            return _issue(data, sha, source_name, workspace, ledger, received, received_at, checked)
+        except VersionTaken as exc:  # lost a race the lock could not see (another source, same version)
+            finding = error("version.exists", str(exc), checked.parsed.source.field("version"))
+            ledger.add_events([received, Event("rejected", doc_id, "", source_name, sha, str(exc))])
+            return Outcome(source_name, Result.REJECTED, [finding], doc_id=doc_id)
+
+
+def _refused(checked: Checked, workspace: Workspace, ledger: Ledger, received: Event, source_name: str,
+             sha: str) -> Outcome | None:
+    """The outcome when the workbook is not issued: the same content again, or errors."""
     parsed, findings = checked.parsed, checked.findings
     doc_id = parsed.value("doc_id") if parsed else ""
     same = next((f for f in findings if f.code == SAME_CONTENT), None)
@@ -238,9 +259,16 @@ def _process(data: bytes, sha: str, source_name: str, workspace: Workspace, ledg
         ledger.add_events([received, Event("rejected", doc_id, "", source_name, sha,
                                            f"{errors} error(s), {len(findings) - errors} warning(s)")])
         return Outcome(source_name, Result.REJECTED, findings, doc_id=doc_id)
+    return None
 
-    stamp = stamp_document(parsed, checked.context)
-    plan = plan_outputs(parsed, stamp, checked.context, workspace, source_name, received_at)
+
+def _issue(data: bytes, sha: str, source_name: str, workspace: Workspace, ledger: Ledger, received: Event,
+           received_at: datetime, checked: Checked) -> Outcome:
+    """stamp → plan → render → archive → ledger, for a workbook that passed validation."""
+    parsed, findings, context = checked.parsed, checked.findings, checked.context
+    assert parsed is not None and context is not None
+    stamp = stamp_document(parsed, context)
+    plan = plan_outputs(parsed, stamp, context, workspace, source_name, received_at)
     _check_once(plan.template, plan.context)
     document = render_docx(plan.template, plan.context, plan.properties)
     document_sha = sha256_bytes(document)

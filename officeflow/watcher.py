@@ -32,7 +32,7 @@ from officeflow.inbox import (
     ignored_name,
 )
 from officeflow.intake import Claim, Handled, Intake, IntakeResult
-from officeflow.ledger import open_ledger
+from officeflow.ledger import workspace_ledger
 from officeflow.peek import identities, version_order
 from officeflow.sandbox import DEFAULT_BUDGET, Budget
 from officeflow.settings import Settings, Workspace
@@ -207,7 +207,7 @@ def run_watch(workspace: Workspace, options: WatchOptions,
     stop = stop or threading.Event()
     for folder in (workspace.inbox, workspace.outbox):
         folder.mkdir(parents=True, exist_ok=True)
-    ledger = open_ledger(workspace.ledger_path)
+    ledger = workspace_ledger(workspace)
     intake = Intake(workspace, ledger, options.budget, stop)
     for orphan in clean_orphans(workspace):  # temp files of writers killed mid-write
         log.info("removed left-over temp file %s", orphan)

@@ -119,12 +119,7 @@ def test_the_same_source_as_another_version_is_refused(any_ledger: Ledger, backe
     assert [e["event"] for e in any_ledger.events()] == ["issued"]  # nothing of the loser is kept
 
 
-def test_another_source_for_an_issued_version_raises_version_taken(
-        any_ledger: Ledger, backend: tuple[str, str | None], request: pytest.FixtureRequest) -> None:
-    if backend[0] == "sqlite":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "SqliteLedger replaces the row (INSERT OR REPLACE) instead of raising VersionTaken; "
-            "ledger_sqlite.py is not ours to change")))
+def test_another_source_for_an_issued_version_raises_version_taken(any_ledger: Ledger) -> None:
     issue(any_ledger, record(source="first"))
     with pytest.raises(VersionTaken) as caught:
         issue(any_ledger, record(source="second", document_path="other.docx"))

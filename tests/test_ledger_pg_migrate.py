@@ -33,8 +33,6 @@ def issue_and_withdraw(workspace: Workspace, ledger: Ledger, tmp_path: Path) -> 
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="integrity.verify reads the anchor from the SQLite .head file, not "
-                                       "ledger.anchored_head(): wiring asked of integrity.py's owner")
 def test_the_pipeline_on_postgresql_passes_verify(workspace: Workspace, pg_url: str, tmp_path: Path) -> None:  # noqa: F811
     ledger = open_ledger(workspace.ledger_path, pg_url)
     try:

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from datetime import date
 
-from officeflow.ledger import open_ledger
+from officeflow.ledger import workspace_ledger
 from officeflow.ledger_protocol import Ledger
 from officeflow.portal.files import PdfCache
 from officeflow.portal.library import Library, load_library
@@ -26,7 +26,7 @@ class Portal:
     def __init__(self, workspace: Workspace, open_ledger_fn: Callable[[], Ledger] | None = None,
                  today: Callable[[], date] = date.today) -> None:
         self.workspace = workspace
-        self._open = open_ledger_fn or (lambda: open_ledger(workspace.ledger_path))
+        self._open = open_ledger_fn or (lambda: workspace_ledger(workspace))
         self._today = today
         self._local = threading.local()
         self._ledgers: list[Ledger] = []
