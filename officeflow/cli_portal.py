@@ -8,24 +8,11 @@ from __future__ import annotations
 
 import sys
 from datetime import date
-from pathlib import Path
 
 import click
 
-from officeflow.cli_common import is_workspace, opened_ledger
+from officeflow.cli_common import opened_ledger, workspace_of
 from officeflow.errors import OfficeflowError
-from officeflow.settings import CONFIG_FILE, Workspace
-
-
-def _workspace(ctx: click.Context) -> Workspace:
-    """As cli_common.workspace_of, but tolerating the `[notices]` / `portal_submit` keys this module reads."""
-    from officeflow.portal.config import load_workspace
-
-    root = Path(ctx.obj["workspace"])
-    if not is_workspace(root):
-        raise OfficeflowError(f"{root.resolve()} 不是 officeflow 工作区（没有 {CONFIG_FILE}，也没有 inbox/ 和 "
-                              f"outbox/）。请用 -w 指定工作区，或先运行 officeflow init {root}")
-    return load_workspace(root)
 
 
 @click.command()
@@ -36,11 +23,11 @@ def _workspace(ctx: click.Context) -> Workspace:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     """Serve the process knowledge base (search, document pages, downloads, feedback, /api/)."""
-    from officeflow.portal.config import load_portal_settings
+    from officeflow.portal.config import portal_settings
     from officeflow.portal.server import serve as run
 
-    workspace = _workspace(ctx)
-    settings = load_portal_settings(workspace.root)
+    workspace = workspace_of(ctx)
+    settings = portal_settings(workspace.settings)
     click.echo(f"流程知识库 Portal: http://{host}:{port}/  (Ctrl+C 停止 to stop)")
     run(workspace, settings, host, port, threads)
 
@@ -50,12 +37,12 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
 @click.pass_context
 def notices(ctx: click.Context, dry_run: bool) -> None:
     """Mail release notices, periodic-review reminders and withdrawal notices that are due."""
-    from officeflow.portal.config import load_portal_settings
+    from officeflow.portal.config import portal_settings
     from officeflow.portal.mailer import send_notices
     from officeflow.portal.notices import plan_notices
 
-    workspace = _workspace(ctx)
-    settings = load_portal_settings(workspace.root).notices
+    workspace = workspace_of(ctx)
+    settings = portal_settings(workspace.settings).notices
     if not dry_run and not settings.from_address:
         raise OfficeflowError("请在 officeflow.toml 的 [notices] 中设置 from_address（发件人地址）")
     with opened_ledger(workspace) as ledger:
@@ -84,7 +71,7 @@ def feedback_command(ctx: click.Context, doc_id: str | None) -> None:
     """List 问题反馈 (of DOC_ID), oldest first, for the next periodic review."""
     from officeflow.portal.feedback import list_feedback
 
-    workspace = _workspace(ctx)
+    workspace = workspace_of(ctx)
     with opened_ledger(workspace) as ledger:
         items = list_feedback(ledger, doc_id)
     if not items:

@@ -1,5 +1,8 @@
 """A workspace as a quality office has it after a while, and the portal served from it as a real process.
 
+The ledger is the workspace's own (`workspace_ledger`): the SQLite file, or PostgreSQL when
+officeflow.toml has `ledger_url` before `build` runs.
+
     CRM-CS-2024-005 客户投诉处理流程  V1.0 (已失效) → V1.1 (现行有效, with a flowchart)
     HR-TR-2024-012  新员工入职培训流程  V1.0 withdrawn (已废止)
     CSC-2024-001    安全巡检流程      V1.0 effective in 30 days (待生效), `<script>` in a step
@@ -8,7 +11,10 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -18,12 +24,13 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 from factory import REVISIONS, make_workbook
 
 from officeflow.control import withdraw
 from officeflow.flowchart import svg_for
-from officeflow.ledger import open_ledger
+from officeflow.ledger import workspace_ledger
 from officeflow.model import parse_document
 from officeflow.pipeline import Result, process_bytes
 from officeflow.reader import read_workbook
@@ -47,7 +54,7 @@ def _reviews(first: date) -> list[list[object]]:
 
 
 def _issue(workspace: Workspace, path: Path, today: date) -> None:
-    ledger = open_ledger(workspace.ledger_path)
+    ledger = workspace_ledger(workspace)
     try:
         outcome = process_bytes(path.read_bytes(), path.name, workspace, ledger, today)
         assert outcome.result is Result.ISSUED, outcome.findings
@@ -70,7 +77,7 @@ def build(root: Path) -> Workspace:
           "流程类别": "人力资源类", "主责部门": "人力资源部", "适用部门": "人力资源部、行政部", "流程负责人": "陈静"}
     _issue(workspace, make_workbook(books, "hr.xlsx", fields=hr, reviews=_reviews(date(2024, 2, 1))),
            date(2024, 2, 20))
-    ledger = open_ledger(workspace.ledger_path)
+    ledger = workspace_ledger(workspace)
     try:
         withdraw(workspace, ledger, "HR-TR-2024-012", "并入 HR-TR-2024-020", date(2024, 10, 8), actor="质量部")
     finally:
@@ -123,3 +130,64 @@ def running_portal(root: Path, log: Path) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+class Client:
+    def __init__(self, base: str) -> None:
+        parts = urlsplit(base)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.cookie = ""
+
+    def request(self, method: str, path: str, body: bytes = b"",
+                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        try:
+            sent = {**({"Cookie": self.cookie} if self.cookie else {}), **(headers or {})}
+            connection.request(method, path, body=body or None, headers=sent)
+            response = connection.getresponse()
+            data = response.read()
+            found = {k.lower(): v for k, v in response.getheaders()}
+            if "set-cookie" in found:
+                self.cookie = found["set-cookie"].split(";")[0]
+            return response.status, found, data
+        finally:
+            connection.close()
+
+    def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        return self.request("GET", path)
+
+    def json(self, path: str) -> object:
+        status, headers, body = self.get(path)
+        assert (status, headers["content-type"]) == (200, "application/json; charset=utf-8"), body
+        return json.loads(body)
+
+
+def q(text: str) -> str:
+    return quote(text, safe="")
+
+
+def token_of(page: bytes) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', page.decode("utf-8"))
+    assert found is not None
+    return found.group(1)
+
+
+def form(fields: dict[str, str]) -> bytes:
+    return "&".join(f"{q(k)}={q(v)}" for k, v in fields.items()).encode("ascii")
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def multipart(fields: dict[str, str], filename: str, data: bytes) -> tuple[bytes, dict[str, str]]:
+    boundary = "----officeflowtest"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+             for k, v in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+                 f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), {
+        "Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def findings_of(page: str) -> list[tuple[str, str, str]]:
+    return re.findall(r'<tr class="(?:error|warning)"><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>', page)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
@@ -136,7 +137,6 @@ def root(tmp_path: Path, smtp: Server) -> Path:
         withdraw(open_workspace(root), ledger, OPS, "机房已迁至云上", TODAY - timedelta(days=1), actor="质量部")
     finally:
         ledger.close()
-    # Written last: officeflow.settings does not know the [notices] table yet (only the portal reads it).
     (root / "officeflow.toml").write_text(CONFIG.format(port=smtp.port), encoding="utf-8")
     return root
 
@@ -206,16 +206,30 @@ def test_notices_are_delivered_once_with_exact_text(root: Path, smtp: Server) ->
     assert len(smtp.inbox.messages) == 4
 
 
-def test_a_notice_the_server_did_not_take_is_sent_on_the_next_run(root: Path,
-                                                                   smtp: Server) -> None:
+def sent_keys(root: Path) -> list[str]:
+    """The keys of the notices the ledger records as sent (`notice-sent` events)."""
+    ledger = open_ledger(root / ".officeflow" / "ledger.sqlite3")
+    try:
+        return sorted(json.loads(row["detail"])["key"] for row in ledger.events() if row["event"] == "notice-sent")
+    finally:
+        ledger.close()
+
+
+def test_a_notice_the_server_did_not_take_is_sent_on_the_next_run(root: Path, smtp: Server) -> None:
     smtp.stop()
     down = notices(root)
     assert down.exit_code == 1
     assert down.output.splitlines()[-1] == "发送 0 封，失败 4 封（下次运行时重试）"
     assert f"无法连接邮件服务器 127.0.0.1:{smtp.port}" in down.output
+    assert sent_keys(root) == []  # nothing recorded as sent
     smtp.start()  # the server is back
     up = notices(root)
     assert (up.exit_code, up.output.splitlines()[-1]) == (0, "发送 4 封，失败 0 封")
+    keys = sorted(m["X-Officeflow-Notice"] for m in smtp.inbox.messages)
+    assert len(keys) == len(set(keys)) == 4  # each delivered once
+    assert sent_keys(root) == keys
+    again = notices(root)
+    assert (again.exit_code, again.output.splitlines()[-1]) == (0, "发送 0 封，失败 0 封")
     assert len(smtp.inbox.messages) == 4
 
 

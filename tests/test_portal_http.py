@@ -15,11 +15,22 @@ import zipfile
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from factory import make_workbook
-from portal_world import PENDING_IN, build, running_portal
+from portal_world import (
+    FORM,
+    PENDING_IN,
+    Client,
+    build,
+    findings_of,
+    form,
+    multipart,
+    q,
+    running_portal,
+    token_of,
+)
 
 from officeflow.ledger import open_ledger
 from officeflow.portal.feedback import list_feedback
@@ -33,40 +44,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]
     build(root)
     with running_portal(root, root.parent / "serve.log") as base:
         yield base, root
-
-
-class Client:
-    def __init__(self, base: str) -> None:
-        parts = urlsplit(base)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.cookie = ""
-
-    def request(self, method: str, path: str, body: bytes = b"",
-                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
-        try:
-            sent = {**({"Cookie": self.cookie} if self.cookie else {}), **(headers or {})}
-            connection.request(method, path, body=body or None, headers=sent)
-            response = connection.getresponse()
-            data = response.read()
-            found = {k.lower(): v for k, v in response.getheaders()}
-            if "set-cookie" in found:
-                self.cookie = found["set-cookie"].split(";")[0]
-            return response.status, found, data
-        finally:
-            connection.close()
-
-    def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
-        return self.request("GET", path)
-
-    def json(self, path: str) -> object:
-        status, headers, body = self.get(path)
-        assert (status, headers["content-type"]) == (200, "application/json; charset=utf-8"), body
-        return json.loads(body)
-
-
-def q(text: str) -> str:
-    return quote(text, safe="")
 
 
 def test_search_shows_current_versions_and_finds_chinese_substrings(world: tuple[str, Path]) -> None:
@@ -193,31 +170,18 @@ def test_an_unknown_document_is_a_chinese_404(world: tuple[str, Path]) -> None:
     assert (status, json.loads(body)) == (404, {"error": "没有流程编号为“NOPE-2024-001”的文件。", "status": 404})
 
 
-def _token(page: bytes) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', page.decode("utf-8"))
-    assert found is not None
-    return found.group(1)
-
-
-def _form(fields: dict[str, str]) -> bytes:
-    return "&".join(f"{q(k)}={q(v)}" for k, v in fields.items()).encode("ascii")
-
-
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
 def test_feedback_needs_the_csrf_token_and_is_kept_in_the_ledger(world: tuple[str, Path]) -> None:
     base, root = world
     client = Client(base)
-    token = _token(client.get("/doc/CRM-CS-2024-005")[2])
+    token = token_of(client.get("/doc/CRM-CS-2024-005")[2])
     fields = {"version": "V1.1", "name": "张三", "department": "技术部", "text": "步骤1.3的时限\n在周末无法达到"}
     forged = Client(base)  # another site's form: no cookie, or a cookie without the matching token
-    status, _, body = forged.request("POST", "/doc/CRM-CS-2024-005/feedback", _form(fields), FORM)
+    status, _, body = forged.request("POST", "/doc/CRM-CS-2024-005/feedback", form(fields), FORM)
     assert status == 403
     assert "CSRF 校验未通过" in body.decode("utf-8")
-    status, _, _ = client.request("POST", "/doc/CRM-CS-2024-005/feedback", _form({**fields, "csrf": "0" * 64}), FORM)
+    status, _, _ = client.request("POST", "/doc/CRM-CS-2024-005/feedback", form({**fields, "csrf": "0" * 64}), FORM)
     assert status == 403
-    status, headers, _ = client.request("POST", "/doc/CRM-CS-2024-005/feedback", _form({**fields, "csrf": token}), FORM)
+    status, headers, _ = client.request("POST", "/doc/CRM-CS-2024-005/feedback", form({**fields, "csrf": token}), FORM)
     assert (status, headers["location"]) == (303, "/doc/CRM-CS-2024-005?sent=1#feedback")
     ledger = open_ledger(root / ".officeflow" / "ledger.sqlite3")
     try:
@@ -228,61 +192,47 @@ def test_feedback_needs_the_csrf_token_and_is_kept_in_the_ledger(world: tuple[st
     page = client.get("/doc/CRM-CS-2024-005?sent=1")[2].decode("utf-8")
     assert "（技术部） · V1.1</div><p>步骤1.3的时限\n在周末无法达到</p>" in page
     status, _, body = client.request("POST", "/doc/CRM-CS-2024-005/feedback",
-                                     _form({**fields, "text": "  ", "csrf": token}), FORM)
+                                     form({**fields, "text": "  ", "csrf": token}), FORM)
     assert status == 400
     assert '<p class="notice bad" id="feedback-message">请填写反馈内容。</p>' in body.decode("utf-8")
-
-
-def _multipart(fields: dict[str, str], filename: str, data: bytes) -> tuple[bytes, dict[str, str]]:
-    boundary = "----officeflowtest"
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-             for k, v in fields.items()]
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-                 f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n")
-    return b"".join(parts) + f"--{boundary}--\r\n".encode(), {
-        "Content-Type": f"multipart/form-data; boundary={boundary}"}
-
-
-def _findings(page: str) -> list[tuple[str, str, str]]:
-    return re.findall(r'<tr class="(?:error|warning)"><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>', page)
 
 
 def test_the_online_check_lists_findings_by_cell_and_stores_nothing(world: tuple[str, Path], tmp_path: Path) -> None:
     base, root = world
     client = Client(base)
-    token = _token(client.get("/check")[2])
+    token = token_of(client.get("/check")[2])
     bad = make_workbook(tmp_path, "坏的.xlsx", fields={"流程编号": "crm-2024", "生效日期": "明天"})
-    body, headers = _multipart({"csrf": token}, "坏的.xlsx", bad.read_bytes())
+    body, headers = multipart({"csrf": token}, "坏的.xlsx", bad.read_bytes())
     status, _, page = client.request("POST", "/check", body, headers)
     text = page.decode("utf-8")
     assert status == 200
     assert '<p class="verdict bad" id="verdict">发现 2 个错误、0 个警告。</p>' in text
-    assert _findings(text) == [
+    assert findings_of(text) == [
         ("基本信息!B5", "错误", "流程编号“crm-2024”不符合编号规则（前缀-类别-年份-序号），如 CRM-CS-2024-005。"),
         ("基本信息!B7", "错误", "“生效日期”不是有效日期（“明天”），请填写 YYYY-MM-DD，如 2024-08-01。")]
     assert sorted(p.name for p in (root / "inbox").iterdir()) == []
-    good, headers = _multipart({"csrf": token}, "好的.xlsx", make_workbook(tmp_path, "g.xlsx", fields={"流程编号": "CRM-CS-2024-099"}).read_bytes())
+    good, headers = multipart({"csrf": token}, "好的.xlsx", make_workbook(tmp_path, "g.xlsx", fields={"流程编号": "CRM-CS-2024-099"}).read_bytes())
     text = client.request("POST", "/check", good, headers)[2].decode("utf-8")
     assert '<p class="verdict good" id="verdict">检查通过，没有发现问题。</p>' in text
-    forged, headers = _multipart({}, "坏的.xlsx", bad.read_bytes())
+    forged, headers = multipart({}, "坏的.xlsx", bad.read_bytes())
     assert client.request("POST", "/check", forged, headers)[0] == 403
 
 
 def test_hostile_uploads_are_refused_with_a_finding(world: tuple[str, Path]) -> None:
     client = Client(world[0])
-    token = _token(client.get("/check")[2])
+    token = token_of(client.get("/check")[2])
     bomb = io.BytesIO()
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("xl/worksheets/sheet1.xml", b"0" * (300 * 1024 * 1024))
     assert bomb.tell() < 1024 * 1024
-    body, headers = _multipart({"csrf": token}, "bomb.xlsx", bomb.getvalue())
+    body, headers = multipart({"csrf": token}, "bomb.xlsx", bomb.getvalue())
     status, _, page = client.request("POST", "/check", body, headers)
     assert status == 200
-    assert [level for _, level, _ in _findings(page.decode("utf-8"))] == ["错误"]
-    macro, headers = _multipart({"csrf": token}, "宏.xlsm", b"PK\x03\x04")
+    assert [level for _, level, _ in findings_of(page.decode("utf-8"))] == ["错误"]
+    macro, headers = multipart({"csrf": token}, "宏.xlsm", b"PK\x03\x04")
     text = client.request("POST", "/check", macro, headers)[2].decode("utf-8")
-    assert [m for *_, m in _findings(text)] == ["含宏的工作簿（.xlsm）不予接收：请另存为不含宏的 .xlsx 后提交。"]
+    assert [m for *_, m in findings_of(text)] == ["含宏的工作簿（.xlsm）不予接收：请另存为不含宏的 .xlsx 后提交。"]
 
 
 def test_a_huge_upload_is_refused_before_it_is_read(world: tuple[str, Path]) -> None:

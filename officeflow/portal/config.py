@@ -1,8 +1,8 @@
-"""The portal's and the notices' settings: the `[notices]` table and `portal_submit` of officeflow.toml.
+"""The portal's and the notices' settings: `portal_submit` and the `[notices]` table of officeflow.toml.
 
-officeflow.settings owns the file's other keys (and rejects keys it does not know), so until it
-declares these two, this module reads them itself with tomllib and hands the settings model the
-rest (`load_workspace`). Every problem is a ConfigError in Chinese naming the key.
+officeflow.settings accepts both keys (the table as a plain dict); this module checks the
+table's keys and values and turns them into typed settings. Every problem is a ConfigError in
+Chinese naming the key.
 
     portal_submit = false            # the online check may put a passing workbook into inbox/
     [notices]
@@ -23,17 +23,12 @@ rest (`load_workspace`). Every problem is a ConfigError in Chinese naming the ke
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from officeflow.errors import ConfigError
-from officeflow.settings import CONFIG_FILE, Settings, Workspace
+from officeflow.settings import Settings
 
-OWN_KEYS = ("notices", "portal_submit")
 PASSWORD_ENV = "OFFICEFLOW_SMTP_PASSWORD"
 
 
@@ -59,36 +54,9 @@ class PortalSettings:
     notices: NoticeSettings = NoticeSettings()
 
 
-def read_toml(root: Path) -> dict[str, Any]:
-    path = root / CONFIG_FILE
-    if not path.is_file():
-        return {}
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeError) as exc:
-        raise ConfigError(f"{path}：不是有效的 TOML：{exc}") from exc
-
-
-def load_workspace(root: Path) -> Workspace:
-    """The workspace, its settings validated without the keys this module owns."""
-    data = {k: v for k, v in read_toml(root).items() if k not in OWN_KEYS}
-    try:
-        settings = Settings.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{root / CONFIG_FILE}: {problems}") from exc
-    return Workspace(root.resolve(), settings)
-
-
-def load_portal_settings(root: Path) -> PortalSettings:
-    data = read_toml(root)
-    submit = data.get("portal_submit", False)
-    if not isinstance(submit, bool):
-        raise ConfigError("portal_submit 应为 true 或 false")
-    table = data.get("notices", {})
-    if not isinstance(table, dict):
-        raise ConfigError("[notices] 应为一个表（table）")
-    return PortalSettings(submit, _notices(table))
+def portal_settings(settings: Settings) -> PortalSettings:
+    """The workspace's portal settings; ConfigError when the [notices] table is wrong."""
+    return PortalSettings(settings.portal_submit, _notices(settings.notices))
 
 
 def _notices(table: dict[str, Any]) -> NoticeSettings:

@@ -114,8 +114,13 @@ def check_upload(app: PortalApp, request: Request) -> Response:
     errors = sum(f.severity is Severity.ERROR for f in findings)
     warnings = len(findings) - errors
     verdict = f"发现 {errors} 个错误、{warnings} 个警告。" if findings else "检查通过，没有发现问题。"
-    if errors == 0 and admitted and fields.get("submit") == "1" and app.settings.portal_submit:
-        verdict += f"已提交到收件箱：{_submit(app, shown, admitted)}"
+    if fields.get("submit") == "1":  # asked to submit: say what happened, never silently drop it
+        if not app.settings.portal_submit:
+            verdict += "未提交：本门户未开启提交到收件箱（portal_submit）。"
+        elif errors or not admitted:
+            verdict += "未提交：请改正错误后重新检查。"
+        else:
+            verdict += f"已提交到收件箱：{_submit(app, shown, admitted)}"
     return check_form(app, request, checked=True, filename=shown, findings=findings, errors=errors,
                       verdict=verdict)
 
