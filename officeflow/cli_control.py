@@ -75,17 +75,20 @@ def _actor_name() -> str:
 def due(ctx: click.Context, within_days: int) -> None:
     """List current documents whose periodic review is due within N days or overdue."""
     from officeflow.control import due_reviews
+    from officeflow.portal.feedback import feedback_counts  # 问题反馈 to weigh at each review
 
     workspace = workspace_of(ctx)
     with opened_ledger(workspace) as ledger:
         items = due_reviews(workspace, ledger, within_days)
+        feedback = feedback_counts(ledger) if items else {}
     if not items:
         click.echo(f"{within_days} 天内没有到期的复审 (no reviews due)")
     for item in items:
         r = item.record
         when = (click.style(f"已逾期 {-item.days_left} 天", fg="red") if item.days_left < 0
                 else f"{item.days_left} 天后到期")
-        click.echo(f"{r.doc_id} {r.version}  {r.name}  复审日期 {item.due}  {when}  负责人 {r.owner}")
+        click.echo(f"{r.doc_id} {r.version}  {r.name}  复审日期 {item.due}  {when}  负责人 {r.owner}"
+                   f"  反馈 {feedback.get(r.doc_id, 0)} 条")
 
 
 @click.command("next-id")
