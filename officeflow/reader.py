@@ -6,19 +6,22 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-import openpyxl
-from openpyxl.utils import get_column_letter
-from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any
 
 from officeflow import kinds
 from officeflow.catalog import KindSpec, Table
 from officeflow.findings import CellRef, Finding, error
 from officeflow.kinds.common import KIND_FIELD
 from officeflow.text import label_keys, match_label, normalise_label
+from officeflow.xlsx_grid import load_grid
+from officeflow.xlsx_stream import column_letter
 from officeflow.xlsxguard import MAX_COLUMNS, MAX_ROWS, check_package
+
+if TYPE_CHECKING:  # the reading below takes openpyxl's objects or xlsx_grid's alike
+    from openpyxl.workbook.workbook import Workbook as OpenpyxlWorkbook
+
+    from officeflow.xlsx_grid import AnyWorkbook as Workbook
+    from officeflow.xlsx_grid import AnyWorksheet as Worksheet
 
 # Guards against hostile files; the watcher's size limit is checked before this, the
 # streaming limits of xlsxguard (rows, columns, cells, merged area, XML bytes) after.
@@ -113,9 +116,19 @@ def _check_archive(archive: zipfile.ZipFile) -> None:
         raise Unreadable(refused)
 
 
-def open_workbook(data: bytes) -> Workbook:
+def get_column_letter(column: int) -> str:
+    return column_letter(column - 1)
+
+
+def open_workbook(data: bytes) -> OpenpyxlWorkbook:
     """Load a workbook from bytes in normal mode (read-only mode loses merged cells)."""
     _check_container(data)
+    return _load_openpyxl(data)
+
+
+def _load_openpyxl(data: bytes) -> OpenpyxlWorkbook:
+    import openpyxl  # on first use: the CLI's start-up and the fast path do without it
+
     try:
         # data_only=False: a formula stays visible as a formula, so it becomes a finding
         # instead of a value openpyxl never computed.
@@ -223,10 +236,14 @@ def read_fields(ws: Worksheet, kind: KindSpec) -> tuple[dict[str, RawValue], lis
     return found, findings
 
 
-def _header_matches(ws: Worksheet, row: int, table: Table) -> dict[str, int]:
+def _header_index(table: Table) -> dict[str, str]:
     index: dict[str, str] = {}
     for col in table.columns:
         index.update(dict.fromkeys(label_keys(col.label, col.alias), col.key))
+    return index
+
+
+def _header_matches(ws: Worksheet, row: int, index: dict[str, str]) -> dict[str, int]:
     matches: dict[str, int] = {}
     for cell in ws[row]:
         if isinstance(cell.value, str):
@@ -240,8 +257,9 @@ def _find_header(ws: Worksheet, table: Table, start: int) -> tuple[int, dict[str
     best: tuple[int, dict[str, int]] | None = None
     # A sheet holding several tables has its later headers far down; search it all.
     last = ws.max_row if table.title else min(ws.max_row, start + HEADER_SEARCH_ROWS)
+    index = _header_index(table)  # once per table, not per row searched
     for row in range(start, last + 1):
-        matches = _header_matches(ws, row, table)
+        matches = _header_matches(ws, row, index)
         if len(matches) >= min(2, len(table.columns)) and (best is None or len(matches) > len(best[1])):
             best = (row, matches)
     return best
@@ -354,9 +372,23 @@ def read_document(wb: Workbook, kind: KindSpec) -> RawDocument:
     return RawDocument(kind, info.title if info else kind.info_sheet, fields, tables, findings)
 
 
-def read_workbook(data: bytes) -> RawDocument:
-    """Workbook bytes → raw values with locations. Raises Unreadable for non-workbooks."""
-    wb = open_workbook(data)
+def read_workbook(data: bytes, *, fast: bool = True) -> RawDocument:
+    """Workbook bytes → raw values with locations. Raises Unreadable for non-workbooks.
+
+    The guard runs first; then the cells are read straight from the XML (xlsx_grid), or by
+    openpyxl when that path is not sure to give the same values (`fast=False`: always).
+    """
+    _check_container(data)
+    wb: Any = None
+    if fast:
+        try:
+            wb = load_grid(data)
+        except MemoryError:
+            raise
+        except Exception:  # NotPlain, or a malformed part: openpyxl decides, exactly as before
+            wb = None
+    if wb is None:
+        wb = _load_openpyxl(data)
     try:
         document = read_document(wb, detect_kind(wb))
         document.epoch = wb.epoch

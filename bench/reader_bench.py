@@ -1,0 +1,164 @@
+"""Reader benchmark: the per-workbook pipeline against the reading floors (issue 15, item 2).
+
+Prints figures, asserts nothing. For --docs distinct 20-step Chinese SOP workbooks:
+- reading floors per workbook: openpyxl `load_workbook`, python-calamine (values of every
+  sheet, when installed), zip + lxml (every sheet, shared strings, styles, workbook parsed);
+- officeflow's reader: the openpyxl path (`fast=False`, as before) and the fast path;
+- each floor + the prepared render of the same document (render_docx, templates prepared);
+- the pipeline per workbook (`process_bytes`: guard → read → … → render → archive → ledger).
+Goal: pipeline ≤ 1.2 × (fastest floor + prepared render). Then `watch --once` against
+`process` over the same files, per file. Medians; the load average is printed.
+
+Run: python bench/reader_bench.py [--docs 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import openpyxl  # noqa: E402
+from factory import make_workbook  # noqa: E402
+from lxml import etree  # noqa: E402
+
+from officeflow.ledger import open_ledger  # noqa: E402
+from officeflow.pipeline import check_workbook, plan_outputs, process_bytes, process_files  # noqa: E402
+from officeflow.reader import read_workbook  # noqa: E402
+from officeflow.render import render_docx  # noqa: E402
+from officeflow.settings import Workspace, open_workspace  # noqa: E402
+from officeflow.stamp import stamp_document  # noqa: E402
+
+TODAY = date(2024, 9, 1)
+GOAL = 1.2
+STEPS = [[f"{i // 5 + 1}.{i % 5 + 1}", f"第{i + 1}步：核对客户提交的资料并登记到系统，确认信息完整", "客服专员",
+          "《客户投诉登记表》", "《投诉处理记录》", "≤30分钟", "记录完整率100%"] for i in range(20)]
+
+
+def read_openpyxl(data: bytes) -> None:
+    openpyxl.load_workbook(io.BytesIO(data)).close()
+
+
+def read_calamine(data: bytes) -> None:
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    for name in book.sheet_names:
+        book.get_sheet_by_name(name).to_python()
+
+
+def read_lxml(data: bytes) -> None:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/") and name.endswith(".xml") and "/theme/" not in name:
+                etree.fromstring(archive.read(name))
+
+
+def workspace(folder: Path, settings: str = "") -> Workspace:
+    for name in ("inbox", "outbox", "templates"):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    (folder / "officeflow.toml").write_text(settings, encoding="utf-8")
+    return open_workspace(folder)
+
+
+def median_ms(fn: Callable[[bytes], object], books: list[bytes]) -> float:
+    fn(books[0])  # warm: imports, caches
+    times = []
+    for data in books:
+        started = time.perf_counter()
+        fn(data)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def books_for(folder: Path, count: int, first: int = 1) -> list[Path]:
+    return [make_workbook(folder, f"b{i}.xlsx", steps=STEPS, fields={"流程编号": f"CRM-CS-2024-{i:03d}"})
+            for i in range(first, first + count)]
+
+
+def floors_and_pipeline(folder: Path, docs: int) -> None:
+    paths = books_for(folder / "books", docs + 1)
+    books = [p.read_bytes() for p in paths]
+    ws = workspace(folder / "ws")
+    ledger = open_ledger(ws.ledger_path)
+    checked = check_workbook(books[0], ws, ledger, TODAY)
+    assert checked.parsed and checked.context, checked.findings
+    plan = plan_outputs(checked.parsed, stamp_document(checked.parsed, checked.context), checked.context,
+                        ws, "b.xlsx", datetime.now())
+
+    def render(_: bytes) -> None:
+        render_docx(plan.template, plan.context, plan.properties)
+
+    floors: dict[str, Callable[[bytes], object]] = {"openpyxl load_workbook": read_openpyxl,
+                                                    "zip + lxml (all parts)": read_lxml}
+    try:
+        import python_calamine  # noqa: F401
+
+        floors["python-calamine (values)"] = read_calamine
+    except ImportError:
+        print("(python-calamine not installed: its floor is left out)")
+    render_ms = median_ms(render, books)
+    print(f"prepared render (render_docx)                 {render_ms:7.2f} ms")
+    floor_ms = {}
+    for name, fn in floors.items():
+        floor_ms[name] = median_ms(fn, books)
+        print(f"floor {name:<26}              {floor_ms[name]:7.2f} ms   + render {floor_ms[name] + render_ms:7.2f} ms")
+    old = median_ms(lambda d: read_workbook(d, fast=False), books)
+    new = median_ms(read_workbook, books)
+    print(f"officeflow reader, openpyxl path (before)      {old:7.2f} ms")
+    print(f"officeflow reader, fast path (guard included)  {new:7.2f} ms   ({old / new:.1f}x faster)")
+    pipeline = median_ms(lambda d: process_bytes(d, "b.xlsx", ws, ledger, TODAY), books[1:])
+    ledger.close()
+    best = min(floor_ms.values()) + render_ms
+    print(f"pipeline per workbook (process_bytes)          {pipeline:7.2f} ms   = {pipeline / best:.2f} × "
+          f"(fastest floor + render {best:.2f} ms; goal ≤ {GOAL})")
+
+
+def watch_vs_process(folder: Path, docs: int) -> None:
+    """The same files through `process` (process_files) and through `watch --once`."""
+    from officeflow.watcher import WatchOptions, run_watch
+
+    quick = "stable_seconds = 0\nregister_quiet_seconds = 0\n"
+    ws = workspace(folder / "p", quick)
+    ledger = open_ledger(ws.ledger_path)
+    process_files(books_for(folder / "warm", 1, 900), ws, ledger, TODAY)  # warm: imports, templates
+    paths = books_for(folder / "pb", docs)
+    started = time.perf_counter()
+    process_files(paths, ws, ledger, TODAY)
+    process_ms = (time.perf_counter() - started) * 1000 / docs
+    ledger.close()
+    ws = workspace(folder / "w", quick)
+    for path in books_for(folder / "w" / "inbox", docs):
+        assert path.exists()
+    started = time.perf_counter()
+    run_watch(ws, WatchOptions.from_settings(ws.settings, once=True))
+    watch_ms = (time.perf_counter() - started) * 1000 / docs
+    print(f"process: {process_ms:.1f} ms/file; watch --once: {watch_ms:.1f} ms/file "
+          f"(ratio {watch_ms / process_ms:.2f}, goal ≤ 1.15; the watcher's run includes its start-up)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--docs", type=int, default=60)
+    args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores; {args.docs} distinct workbooks, "
+          "medians per workbook")
+    with tempfile.TemporaryDirectory() as tmp:
+        floors_and_pipeline(Path(tmp) / "a", args.docs)
+        watch_vs_process(Path(tmp) / "b", args.docs)
+
+
+if __name__ == "__main__":
+    main()
