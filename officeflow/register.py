@@ -140,33 +140,39 @@ def export_register(
 ) -> int:
     """Write the register workbook atomically; return the number of rows written.
 
-    `rows` is consumed once, in one pass: 总台账 and 现行有效 are rendered to temp files as
-    they come (memory stays flat), only the rows due for review are kept (复审提醒 is sorted).
-    `extra_sheets` may be a function, called after that pass (e.g. statuses it collected).
+    `rows` is consumed once: each row is rendered once, numbered into the temp file of every
+    tab that lists it (复审提醒's spooled and sorted first), so memory stays flat. `extra_sheets`
+    may be a function, called after that pass (e.g. with statuses it collected).
     """
     today = today or date.today()
     notice = today + timedelta(days=review_notice_days)
-    with TemporaryFile() as all_body, TemporaryFile() as current_body, TemporaryFile() as due_rows:
-        meter, due = _WidthMeter(), Spool[RegisterRow](due_rows)  # 复审提醒 is sorted by review date
-        all_links, current_links = Links(), Links()
-        writer_all = RowWriter(all_body, partial(_row_xml, today=today, links=all_links))
-        writer_current = RowWriter(current_body, partial(_row_xml, today=today, links=current_links))
+    with TemporaryFile() as all_body, TemporaryFile() as current_body, TemporaryFile() as due_body, \
+            TemporaryFile() as due_rows:
+        meter, due = _WidthMeter(), Spool[_RenderedRow](due_rows)  # 复审提醒 is sorted by review date
+        links = Links(), Links(), Links()
+        writer_all, writer_current, writer_due = (
+            RowWriter(body, partial(_place, links=tab_links))
+            for body, tab_links in zip((all_body, current_body, due_body), links, strict=True))
         for row in rows:
             meter.add(row)
-            writer_all.add(row)
+            rendered = _render(row, today)
+            writer_all.add(rendered)
             if row.status == STATUS_CURRENT:
-                writer_current.add(row)
+                writer_current.add(rendered)
                 if row.next_review_date and _day(row.next_review_date) <= notice:
-                    due.add((_day(row.next_review_date), row.doc_id), row)
-        writer_all.flush()
-        writer_current.flush()
+                    due.add((_day(row.next_review_date), row.doc_id), rendered)
+        for rendered in due.sort():
+            writer_due.add(rendered)
         widths = meter.widths()
-        sheets = [
-            RenderedSheet(SHEET_ALL, writer_all.count, all_body, all_links, widths),
-            RenderedSheet(SHEET_CURRENT, writer_current.count, current_body, current_links, widths),
-            RegisterSheet(SHEET_REVIEW, due.sort()),
-            *(extra_sheets() if callable(extra_sheets) else extra_sheets),
+        sheets: list[RenderedSheet | TableSheet] = [
+            RenderedSheet(name, writer.count, body, tab_links, widths)
+            for name, writer, body, tab_links in zip((SHEET_ALL, SHEET_CURRENT, SHEET_REVIEW),
+                                                     (writer_all, writer_current, writer_due),
+                                                     (all_body, current_body, due_body), links, strict=True)
         ]
+        for writer in (writer_all, writer_current, writer_due):
+            writer.flush()
+        sheets += extra_sheets() if callable(extra_sheets) else extra_sheets
         atomic_write_with(path, lambda temp: write_workbook(temp, sheets, today))
     return writer_all.count
 
@@ -186,10 +192,8 @@ class _WidthMeter:
         widest = self.widest
         for col, value_of, width in self._measured:
             value = value_of(row)
-            if value:
-                w = width(value)
-                if w > widest[col]:
-                    widest[col] = w
+            if value and (w := width(value)) > widest[col]:
+                widest[col] = w
 
     def widths(self) -> list[float]:
         widths = column_widths([])
@@ -256,44 +260,68 @@ def _register_part(sheet: RegisterSheet, widths: Sequence[float], today: date, s
 
 def _row_xml(number: int, row: RegisterRow, today: date, links: Links) -> str:
     """One <row>; records its hyperlink in `links`."""
+    return _place(number, _render(row, today), links)
+
+
+class _RenderedRow(NamedTuple):
+    """A row's XML with `_MARK` for its row number, around its 文档链接 cell (per sheet)."""
+
+    head: str  # <row> and A–L
+    tail: str  # N–Q and </row>
+    target: str  # the link's target, "" for none
+    link_style: int
+    text_style: int
+
+
+_MARK = "\x00"  # never in a value (xml_safe removes it): stands for the row number
+
+
+def _render(row: RegisterRow, today: date) -> _RenderedRow:
+    """Rendered once per version, then numbered for each tab that lists it (`_place`)."""
     # Spelled out cell by cell (no loop over COLUMNS): this runs 17 times per row and is
     # most of the export time. The letters follow COLUMNS; the tests pin every column.
-    r = str(number)
+    r = _MARK
     # Superseded and withdrawn versions stay listed but greyed out; the status cell says why.
     xf = _XF_MUTED if row.status in _MUTED_STATUSES else _XF_NORMAL
     text = xf.text
     review = row.next_review_date
     overdue = row.status == STATUS_CURRENT and review is not None and _day(review) < today
+    head = "".join((
+        f'<row r="{r}">',
+        text_cell("A" + r, text, row.doc_id),
+        text_cell("B" + r, text, row.name),
+        text_cell("C" + r, text, row.kind_label),
+        text_cell("D" + r, text, row.version),
+        text_cell("E" + r, _XF_STATUS.get(row.status, text), row.status),
+        date_cell("F" + r, xf.date, row.effective_date),
+        date_cell("G" + r, xf.date, row.expiry_date),
+        text_cell("H" + r, text, row.category),
+        text_cell("I" + r, text, row.department),
+        text_cell("J" + r, text, row.owner),
+        text_cell("K" + r, text, row.approver),
+        date_cell("L" + r, _XF_OVERDUE if overdue else xf.date, review),
+    ))
+    tail = "".join((
+        unique_text_cell("N" + r, text, row.source_path),
+        unique_text_cell("O" + r, text, row.sha256),
+        date_cell("P" + r, xf.datetime, row.received_at),
+        text_cell("Q" + r, text, row.withdrawal_reason),
+        "</row>",
+    ))
+    target = xml_safe(row.document_path).replace("\\", "/") if row.document_path else ""
+    return _RenderedRow(head, tail, target, xf.link, text)
+
+
+def _place(number: int, row: _RenderedRow, links: Links) -> str:
+    """The rendered row as row `number` of a tab; records its hyperlink in that tab's `links`."""
+    r = str(number)
     link = ""
-    if row.document_path:
-        target = xml_safe(row.document_path).replace("\\", "/")
-        if links.add("M" + r, target):
-            link = unique_text_cell("M" + r, xf.link, _link_text(target))
+    if row.target:
+        if links.add("M" + r, row.target):
+            link = unique_text_cell("M" + r, row.link_style, _link_text(row.target))
         else:  # beyond Excel's limits: the whole relative path, so it can still be found
-            link = unique_text_cell("M" + r, text, target)
-    return "".join(
-        (
-            f'<row r="{r}">',
-            text_cell("A" + r, text, row.doc_id),
-            text_cell("B" + r, text, row.name),
-            text_cell("C" + r, text, row.kind_label),
-            text_cell("D" + r, text, row.version),
-            text_cell("E" + r, _XF_STATUS.get(row.status, text), row.status),
-            date_cell("F" + r, xf.date, row.effective_date),
-            date_cell("G" + r, xf.date, row.expiry_date),
-            text_cell("H" + r, text, row.category),
-            text_cell("I" + r, text, row.department),
-            text_cell("J" + r, text, row.owner),
-            text_cell("K" + r, text, row.approver),
-            date_cell("L" + r, _XF_OVERDUE if overdue else xf.date, review),
-            link,
-            unique_text_cell("N" + r, text, row.source_path),
-            unique_text_cell("O" + r, text, row.sha256),
-            date_cell("P" + r, xf.datetime, row.received_at),
-            text_cell("Q" + r, text, row.withdrawal_reason),
-            "</row>",
-        )
-    )
+            link = unique_text_cell("M" + r, row.text_style, row.target)
+    return row.head.replace(_MARK, r) + link + row.tail.replace(_MARK, r)
 
 
 def _table_part(sheet: TableSheet) -> SheetPart:
