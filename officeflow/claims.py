@@ -16,6 +16,7 @@ from officeflow.fsutil import display_name, fsync_dir
 from officeflow.locks import FileLock
 
 CLAIM_FILE = "claim.json"
+CLAIM_PATH_KEY = "path"  # in claim.json, with a PostgreSQL ledger: the inbox-relative path, its claim row's key
 LOCK_FILE = ".lock"  # in each watcher's own folder, held while it runs
 ORPHAN_WITHOUT_LOCK_SECONDS = 60.0  # an owner folder with no lock file yet may be starting up
 

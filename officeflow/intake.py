@@ -31,14 +31,15 @@ import json
 import logging
 import os
 import secrets
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from officeflow.claims import (
     CLAIM_FILE,
+    CLAIM_PATH_KEY,
     LOCK_FILE,
     Claim,
     new_token,
@@ -64,7 +65,8 @@ from officeflow.intake_work import (
     pipeline_ran,
     work,
 )
-from officeflow.ledger import Event, Ledger
+from officeflow.ledger import Event, Ledger, is_postgres_url
+from officeflow.ledger_errors import database_errors
 from officeflow.locks import FileLock
 from officeflow.pipeline import Outcome, Result
 from officeflow.returns import (
@@ -79,6 +81,9 @@ from officeflow.returns import (
 )
 from officeflow.sandbox import DEFAULT_BUDGET, Budget, ChildResult, ChildStatus, run_budgeted
 from officeflow.settings import Workspace
+
+if TYPE_CHECKING:
+    from officeflow.intake_hosts import HostClaims
 
 __all__ = ["CLAIM_FILE", "LOCK_FILE", "PIPELINE_LOCK", "PIPELINE_MARK", "Claim", "FileLock", "Handled",
            "Intake", "IntakeResult"]
@@ -122,10 +127,21 @@ class Intake:
         workspace.processing.mkdir(parents=True, exist_ok=True)
         workspace.returned.mkdir(parents=True, exist_ok=True)
         workspace.state_dir.mkdir(parents=True, exist_ok=True)
-        self.owner = self._new_owner_folder()
-        self._owner_lock = FileLock(self.owner / LOCK_FILE)
-        self._owner_lock.acquire()
-        self._pipeline_lock = FileLock(workspace.state_dir / PIPELINE_LOCK)
+        # Several hosts on one inbox (PostgreSQL ledger): claim rows, not flocks on the share.
+        self.hosts: HostClaims | None = None
+        if is_postgres_url(workspace.ledger_url):
+            from officeflow.intake_hosts import HostClaims  # psycopg: the optional extra
+
+            self.hosts = HostClaims(workspace.ledger_url, workspace.inbox, workspace.processing,
+                                    workspace.state_dir)
+        self._owner_lock: FileLock | None = None
+        if self.hosts is not None:
+            self.owner = self.hosts.owner
+        else:
+            self.owner = self._new_owner_folder()
+            self._owner_lock = FileLock(self.owner / LOCK_FILE)
+            self._owner_lock.acquire()
+        self._pipeline_lock = FileLock(workspace.state_dir / PIPELINE_LOCK)  # local: this host's children
 
     def _new_owner_folder(self) -> Path:
         while True:
@@ -138,6 +154,10 @@ class Intake:
 
     def close(self) -> None:
         """Release our processing folder (removed when empty)."""
+        if self.hosts is not None:
+            self.hosts.close()
+            return
+        assert self._owner_lock is not None
         self._owner_lock.release()
         leftovers = [p for p in self.owner.iterdir() if p.name != LOCK_FILE] if self.owner.exists() else []
         if not leftovers:
@@ -149,29 +169,39 @@ class Intake:
 
     def claim(self, path: Path) -> Claim | None:
         """Move `path` into our processing area; None if it is gone or cannot be moved yet."""
+        row = None
+        if self.hosts is not None:
+            row = self.hosts.take(path, self.max_bytes)
+            if row is None:
+                return None  # another host is on it (or it is gone)
         at = now()
         token = new_token(at)
         folder = self.owner / token
-        folder.mkdir()
+        folder.mkdir(parents=True)  # a dead host's empty folder may have been removed: ours, if idle
         claim = Claim(token, folder, path.name, at)
-        atomic_write_bytes(folder / CLAIM_FILE, json.dumps(
-            {"name": path.name, "from": str(path), "received_at": at.isoformat()},
-            ensure_ascii=False).encode("utf-8", "surrogateescape"))
+        info = {"name": path.name, "from": str(path), "received_at": at.isoformat()}
+        if row is not None:
+            info[CLAIM_PATH_KEY] = row.path  # another host taking this folder over finds its row
+        atomic_write_bytes(folder / CLAIM_FILE, json.dumps(info, ensure_ascii=False).encode(
+            "utf-8", "surrogateescape"))
         try:
             os.rename(path, claim.path)
-        except FileNotFoundError:
-            remove_folder(folder)  # another watcher took it, or the author removed it
-            return None
-        except OSError as exc:  # e.g. open in Excel on Windows (sharing violation)
-            log.debug("cannot claim %s yet: %s", path, exc)
+        except OSError as exc:  # gone (another watcher, the author), or open in Excel on Windows
+            log.debug("cannot claim %s: %s", path, exc)
             remove_folder(folder)
+            if row is not None and self.hosts is not None:
+                self.hosts.drop(row)
             return None
         fsync_dir(path.parent)
         fsync_dir(folder)
+        if row is not None and self.hosts is not None:
+            self.hosts.hold(token, row)
         return claim
 
     def recover(self) -> list[Claim]:
         """Take over intake folders of watchers that died; they are finished first."""
+        if self.hosts is not None:
+            return self.hosts.recover()
         return take_over(self.workspace.processing, self.owner)
 
     # -- process -------------------------------------------------------------------------
@@ -181,7 +211,7 @@ class Intake:
         started = time.perf_counter()
         try:
             handled = self._handle(claim)
-        except (OSError, sqlite3.Error) as exc:  # the server's fault: keep the file, retry later
+        except (OSError, *database_errors()) as exc:  # the server's fault: keep the file, retry later
             handled = self._keep(claim, f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # a bug must not stop the watcher
             log.exception("intake failed for %s", claim.shown)
@@ -342,3 +372,5 @@ class Intake:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(claim.path)  # the link or FIFO itself, never what it points to
         remove_folder(claim.folder)
+        if self.hosts is not None:
+            self.hosts.finished(claim.token)

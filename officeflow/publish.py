@@ -7,6 +7,7 @@ the archive tree never says 现行有效 after its version was superseded or wit
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -113,7 +114,15 @@ def export_register_from_ledger(workspace: Workspace, ledger: Ledger, today: dat
 
 
 def publish(workspace: Workspace, ledger: Ledger, today: date | None = None) -> int:
-    """Re-mark the reading copies whose status changed, then export the register; returns its rows."""
+    """Re-mark the reading copies whose status changed, then export the register; returns its rows.
+
+    One exporter at a time across hosts (PostgreSQL): while another host exports, wait, then
+    export what it may not have seen. (The watcher skips instead: watch_register retries.)
+    """
     today = today or date.today()
-    refresh_markings(workspace, ledger, today)
-    return export_register_from_ledger(workspace, ledger, today)
+    while True:
+        with ledger.export_lock() as mine:
+            if mine:
+                refresh_markings(workspace, ledger, today)
+                return export_register_from_ledger(workspace, ledger, today)
+        time.sleep(0.2)

@@ -7,6 +7,7 @@ import time
 from datetime import date
 
 from officeflow.ledger import Ledger
+from officeflow.ledger_errors import database_errors
 from officeflow.publish import publish
 from officeflow.settings import Workspace
 
@@ -66,9 +67,14 @@ class RegisterExporter:
     def export(self, now: float) -> bool:
         fingerprint = self._fingerprint()
         try:
-            count = publish(self.workspace, self.ledger)
+            with self.ledger.export_lock() as mine:  # one exporter at a time across hosts
+                if not mine:  # another host is exporting: try again once it is done
+                    self.next_try = now + max(self.quiet_seconds, 0.5)
+                    log.info("register export skipped: another host is exporting")
+                    return False
+                count = publish(self.workspace, self.ledger)
             self.stamp_path.write_text(fingerprint, encoding="utf-8")
-        except OSError as exc:
+        except (OSError, *database_errors()) as exc:
             self.failures += 1
             delay = min(max(self.quiet_seconds, 0.5) * 2 ** self.failures, REGISTER_MAX_DELAY)
             self.next_try = now + delay
@@ -76,6 +82,8 @@ class RegisterExporter:
             log.warning("register export failed (%s); retrying in %.1f s", self.last_error, delay)
             return False
         self.dirty, self.failures, self.last_error, self.next_try = False, 0, "", 0.0
+        if self.ledger.register_stale():  # another host issued while we exported: again, later
+            self.changed(now)
         self.exports += 1
         log.info("register exported: %d rows", count)
         return True
