@@ -22,6 +22,7 @@ from officeflow.rulecontext import resolved_version as resolved_version  # re-ex
 from officeflow.text import normalise_label
 from officeflow.version_rules import SAME_CONTENT as SAME_CONTENT  # re-exported
 from officeflow.version_rules import check_revision_log, check_version
+from officeflow.vocabulary import CHECKABLE_WORDS
 
 if TYPE_CHECKING:
     from officeflow.catalog import Rule
@@ -30,17 +31,26 @@ if TYPE_CHECKING:
 _MEASURABLE = re.compile(
     r"[≤≥<>＜＞%％]|\d+(?:\.\d+)?\s*(?:个)?\s*(?:工作日|小时|分钟|秒|天|日|周|月|年|次|元|项|单|人|分|件|份)"
 )
+# A standard cited by its code and number: GB/T 2828.1, GB 4806, ISO 9001, IEC 60601, AQL=0.65.
+_STANDARD = re.compile(
+    r"(?<![A-Za-z])(?:GB(?:\s*[/／]\s*[TZ])?|ISO|IEC|IATF|ASTM|JIS|EN|YY(?:\s*[/／]\s*T)?)\s*\d"
+    r"|(?<![A-Za-z])AQL\s*[=＝:：]?\s*\d"
+)
 _STEP_NUMBER = re.compile(r"^\d{1,3}(?:\.\d{1,3}){0,3}$")
 _DOCUMENT_CODE = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+$")
 
 
 def is_measurable(text: str) -> bool:
-    """Has a number with a unit, or ≤ ≥ %: something one can check."""
-    return bool(_MEASURABLE.search(text))
+    """Something one can check: a number with a unit or ≤ ≥ %, a cited standard, or a yes/no
+    criterion (a gate, a match, a reject rule: vocabulary.CHECKABLE_WORDS)."""
+    return bool(_MEASURABLE.search(text) or _STANDARD.search(text)
+                or any(word in text for word in CHECKABLE_WORDS))
 
 
-def vague_word(text: str, words: Iterable[str]) -> str | None:
-    return next((w for w in words if w in text), None)
+def vague_words_in(text: str, words: Iterable[str]) -> str:
+    """Every vague word of `words` in `text`, quoted, in reading order (“尽快”“及时”); '' if none."""
+    found = sorted((text.find(w), w) for w in dict.fromkeys(words) if w in text)
+    return "".join(f"“{w}”" for _, w in found)
 
 
 # ---------------------------------------------------------------- document rules
@@ -84,10 +94,10 @@ def check_related_documents(doc: ParsedDocument, ctx: RuleContext) -> Iterator[F
 def check_basic_wording(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
     for key in ("objective", "scope", "name"):
         text = doc.value(key)
-        word = vague_word(text, ctx.settings.vague_words) if text else None
-        if word:
+        words = vague_words_in(text, ctx.settings.vague_words) if text else ""
+        if words:
             yield warning("wording.vague",
-                          f"“{doc.kind.field(key).label}”含模糊词“{word}”：请写明谁在什么时间做到什么标准。",
+                          f"“{doc.kind.field(key).label}”含模糊词{words}：请写明谁在什么时间做到什么标准。",
                           doc.source.field(key))
     objective = doc.value("objective")
     if objective and not is_measurable(objective):
@@ -188,10 +198,10 @@ def step_wording(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
             if not isinstance(text, str) or not text:
                 continue
             where = doc.source.cell(table.key, index, column.key)
-            word = vague_word(text, ctx.settings.vague_words)
-            if word:
+            words = vague_words_in(text, ctx.settings.vague_words)
+            if words:
                 yield warning("wording.vague",
-                              f"“{column.label}”含模糊词“{word}”：请写明谁在什么时间做到什么标准。", where)
+                              f"“{column.label}”含模糊词{words}：请写明谁在什么时间做到什么标准。", where)
             if column.key in doc.kind.measurable_columns and not is_measurable(text):
                 yield warning("wording.unmeasurable",
                               f"“{column.label}”没有量化标准：请写明数值，如“响应时间≤2小时”“准确率≥95%”。",

@@ -23,3 +23,9 @@ PASSED = REVIEW_CONCLUSIONS[0]
 
 # Words that leave open who does what by when (the seeds' 避免使用…等模糊词汇).
 VAGUE_WORDS: tuple[str, ...] = ("原则上", "尽量", "尽快", "及时", "适当", "视情况", "一般情况下")
+
+# A control point without a number can still be checked yes or no: a gate (审批通过后方可…,
+# 未经…不得…), a match (与…一致), a reject rule (…需退回) or an automatic check (系统校验).
+# 流程目标 and the kinds' measurable columns accept these as well as a number with a unit
+# or a standard (GB/T 2828.1, ISO 9001, AQL=0.65; officeflow.rules).
+CHECKABLE_WORDS: tuple[str, ...] = ("方可", "不得", "禁止", "须经", "未经", "一致", "退回", "校验", "标注")

@@ -12,7 +12,7 @@ from officeflow.catalog import Field, FieldType, KindSpec, Table, WordTable
 from officeflow.findings import Finding, error, warning
 from officeflow.flow.branches import next_steps  # the 后续步骤 rule (officeflow.flowchart)
 from officeflow.kinds.common import BASIC_FIELDS, CLOSING_TABLES
-from officeflow.rules import RuleContext, vague_word
+from officeflow.rules import RuleContext, vague_words_in
 
 if TYPE_CHECKING:
     from officeflow.model import ParsedDocument
@@ -146,10 +146,10 @@ def standards_links(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
 def standards_wording(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
     """具体要求 without vague words (the seed: avoid 尽快/及时); 达标指标 measurable."""
     for index, row in enumerate(doc.rows("standards")):
-        word = vague_word(row.requirement, ctx.settings.vague_words) if row.requirement else None
-        if word:
+        words = vague_words_in(row.requirement, ctx.settings.vague_words) if row.requirement else ""
+        if words:
             yield warning("wording.vague",
-                          f"“具体要求”含模糊词“{word}”：请写明时限和标准，如“2小时内首次响应”。",
+                          f"“具体要求”含模糊词{words}：请写明时限和标准，如“2小时内首次响应”。",
                           doc.source.cell("standards", index, "requirement"))
 
 
