@@ -59,3 +59,20 @@ def test_unparseable_duration_is_none() -> None:
 def test_add_months_clamps_to_month_end() -> None:
     assert add_months(date(2024, 8, 31), 6) == date(2025, 2, 28)
     assert add_months(date(2024, 8, 1), 6) == date(2025, 2, 1)
+
+
+@pytest.mark.parametrize("text, minutes", [
+    ("十五分钟", 15), ("≤二十分钟", 20), ("两个半小时", 150), ("半小时", 30), ("一个半小时", 90),
+    ("三十分钟内", 30), ("一百二十分钟", 120), ("十分钟", 10), ("两小时", 120), ("≤二十五分钟", 25),
+    ("≤30分鐘", 30), ("2小時", 120), ("≤１５分钟", 15), ("1 working day", 480), ("2 working days", 960),
+    ("30 mins", 30), ("当天", 480), ("当日完成", 480), ("T+1", 480), ("T+2日", 960),
+    ("三个工作日", 1440), ("半天", 720), ("0.5天", 720),
+])
+def test_durations_as_authors_type_them(text: str, minutes: float) -> None:
+    parsed = parse_duration(text)
+    assert parsed is not None and parsed.minutes == minutes, (text, parsed)
+
+
+@pytest.mark.parametrize("text", ["一般投诉", "看情况", "按客户要求", "第一时间"])
+def test_words_with_numeral_characters_are_not_durations(text: str) -> None:
+    assert parse_duration(text) is None
