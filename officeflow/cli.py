@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from officeflow import __version__
+from officeflow import __version__, cli_zh
 from officeflow.cli_common import (
     KindChoice,
     is_workspace,
@@ -37,6 +37,10 @@ from officeflow.errors import OfficeflowError
 __all__ = ["is_workspace", "main", "print_findings"]
 
 
+cli_zh.install()  # click's usage errors ("Missing option", "No such command") in Chinese
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader has gone
+
+
 class _Group(click.Group):
     """Turns OfficeflowError into a message and exit 2; a traceback only with -v."""
 
@@ -48,12 +52,30 @@ class _Group(click.Group):
             sys.exit(2)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:
+            _quiet_closed_pipe()
         except Exception as exc:
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
             click.echo(click.style(f"内部错误 Internal error: {type(exc).__name__}: {exc} "
                                    "(run with -v for details)", fg="red"), err=True)
             sys.exit(3)
+
+
+def _quiet_closed_pipe() -> None:
+    """`officeflow audit | head`: the reader has gone; stop without a message or a traceback.
+
+    Whatever is still buffered for stdout goes to /dev/null, so the interpreter's final flush
+    does not raise (and print) the same BrokenPipeError again.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (CliRunner): nothing will be flushed there
+        pass
+    finally:
+        os.close(devnull)
+    sys.exit(EXIT_CLOSED_PIPE)
 
 
 @click.group(cls=_Group)
@@ -242,3 +264,4 @@ from officeflow.cli_portal import add_portal_commands  # noqa: E402  (portal: se
 
 add_portal_commands(main)
 main.add_command(__import__("officeflow.cli_flowchart", fromlist=["flowchart"]).flowchart)  # issue 12: flowchart
+main.add_command(__import__("officeflow.cli_ledger", fromlist=["ledger_group"]).ledger_group)  # issue 13: ledger info/migrate
