@@ -37,10 +37,11 @@ from officeflow.peek import identities, version_order
 from officeflow.reader import Unreadable, read_workbook
 from officeflow.records import DocumentHistory, RevisionEntry, Status, VersionRecord
 from officeflow.render import DocumentProperties, build_context, check_template, render_docx
-from officeflow.rulecontext import resolved_version
+from officeflow.rulecontext import ArchiveNames, archived_names, resolved_version
 from officeflow.rules import SAME_CONTENT, RuleContext
 from officeflow.settings import Workspace
 from officeflow.stamp import Stamp, stamp_document
+from officeflow.tailor import tailored
 from officeflow.validate import validate
 
 
@@ -99,20 +100,23 @@ def word_template(workspace: Workspace, name: str) -> Path:
 
 def check_workbook(data: bytes, workspace: Workspace, ledger: Ledger, today: date) -> Checked:
     """Read, model, validate and draft, against the document's history in the ledger."""
-    return check_document(data, workspace, lambda doc_id: ledger.history(doc_id), today)
+    return check_document(data, workspace, lambda doc_id: ledger.history(doc_id), today,
+                          lambda: archived_names(ledger.iter_versions()))
 
 
 def check_document(data: bytes, workspace: Workspace, history_of: Callable[[str], DocumentHistory],
-                   today: date) -> Checked:
+                   today: date, names: Callable[[], ArchiveNames] | None = None) -> Checked:
     """read → model → (the archived twin, if any) → validate (pure) → draft revision entries."""
     try:
         raw = read_workbook(data)
     except Unreadable as exc:
         return Checked(None, exc.findings, None)
+    raw.kind = tailored(raw.kind, workspace.settings)  # settings' review levels, controlled lists
     parsed = parse_document(raw, raw.epoch)
     doc_id = parsed.value("doc_id")
     history = history_of(doc_id) if doc_id else DocumentHistory("")
-    context = RuleContext(workspace.settings, history, today, sha256_bytes(data))
+    context = RuleContext(workspace.settings, history, today, sha256_bytes(data),
+                          archive_names=names() if names else None)
     context = replace(context, same_version=_archived_twin(workspace, parsed, context))
     findings = validate(parsed, context)
     return Checked(parsed, draft_revision_entries(workspace, parsed, context, findings), context)

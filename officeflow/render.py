@@ -25,6 +25,7 @@ __all__ = ["DocumentProperties", "Image", "build_context", "check_template", "fl
            "format_value", "render_docx"]
 
 CONTROLLED_MARK = "受控文件"
+CORE_PROPERTY_MAX = 255
 STATUS_MARKS = {s: f"{s.value} · 仅供追溯" for s in (Status.SUPERSEDED, Status.WITHDRAWN)}
 
 
@@ -82,6 +83,14 @@ class DocumentProperties:
     category: str
     author: str
     issued: date
+
+    def __post_init__(self) -> None:
+        # The Word writer refuses a core property over 255 characters (a 流程负责人 pasted
+        # with a whole sentence): the property is cut, the document's text keeps it whole.
+        for name in ("title", "identifier", "version", "subject", "category", "author"):
+            value = getattr(self, name)
+            if len(value) > CORE_PROPERTY_MAX:
+                object.__setattr__(self, name, value[:CORE_PROPERTY_MAX])
 
 
 def check_template(template: Path, context: dict[str, Any]) -> None:

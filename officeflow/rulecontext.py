@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from officeflow.records import DocumentHistory
+from officeflow.records import DocumentHistory, VersionRecord
 from officeflow.settings import Settings
 from officeflow.versions import next_version, parse_version
 
 if TYPE_CHECKING:
     from officeflow.model import ParsedDocument
+
+
+@dataclass(frozen=True)
+class ArchiveNames:
+    """The 流程类别 and 主责部门 the ledger has archived under, in first-seen order."""
+
+    categories: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+
+
+def archived_names(records: Iterable[VersionRecord]) -> ArchiveNames:
+    categories: dict[str, None] = {}
+    departments: dict[str, None] = {}
+    for record in records:
+        categories.setdefault(record.category)
+        departments.setdefault(record.department)
+    return ArchiveNames(tuple(categories), tuple(departments))
 
 
 @dataclass(frozen=True)
@@ -25,6 +43,9 @@ class RuleContext:
     # The archived source of the version this workbook claims to be, when that version is
     # archived already (identity by content). Data, loaded by the pipeline before validation.
     same_version: ParsedDocument | None = None
+    # The archive folders' names so far (officeflow.folder_rules warns about a new one); None
+    # when the check is not against a ledger (regenerate re-checks archived sources).
+    archive_names: ArchiveNames | None = None
 
 
 def resolved_version(doc: ParsedDocument, ctx: RuleContext) -> str | None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from officeflow.durations import parse_duration
 from officeflow.findings import Finding, error, warning
+from officeflow.folder_rules import check_folder_names
 from officeflow.review_rules import PASSED as PASSED  # re-exported
 from officeflow.review_rules import check_reviews
 from officeflow.rulecontext import RuleContext as RuleContext  # re-exported
@@ -107,7 +108,7 @@ def check_basic_wording(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Findi
 
 
 DOCUMENT_RULES = (check_doc_id, check_version, check_revision_log, check_reviews,
-                  check_related_documents, check_basic_wording)
+                  check_related_documents, check_basic_wording, check_folder_names)
 
 
 # ---------------------------------------------------------------- step rules (per kind)

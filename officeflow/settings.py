@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from officeflow.errors import ConfigError
 from officeflow.vocabulary import REVIEW_LEVELS, VAGUE_WORDS
@@ -30,7 +30,16 @@ class Settings(BaseModel):
     doc_id_example: str = Field(default="CRM-CS-2024-005", description="Shown in messages.")
     review_levels: list[str] = Field(
         default=list(REVIEW_LEVELS),
-        description="Review levels that must all be present and 通过 for a release.",
+        description="Review levels that must all be present and 通过 for a release, in order; "
+        "the last one approves. They are the 审核级别 dropdown of every template.",
+    )
+    categories: list[str] = Field(
+        default_factory=list,
+        description="Allowed 流程类别 (archive folders), the template's dropdown; empty: free text.",
+    )
+    departments: list[str] = Field(
+        default_factory=list,
+        description="Allowed 主责部门 (archive folders), the template's dropdown; empty: free text.",
     )
     review_interval_months: int = Field(default=6, ge=1, description="Next 复审 = effective + N months.")
     vague_words: list[str] = Field(default=list(VAGUE_WORDS), description="Words to warn about.")
@@ -84,14 +93,19 @@ class Settings(BaseModel):
         description="Folder in inbox/ where claimed files wait while they are processed.",
     )
 
-    @field_validator("review_levels")
+    @field_validator("review_levels", "categories", "departments")
     @classmethod
-    def _levels_a_workbook_can_hold(cls, value: list[str]) -> list[str]:
-        # The 审核级别 dropdown of every kind offers REVIEW_LEVELS only: another level could
-        # never be filled in, and every workbook would fail review.missing.
-        for level in value:
-            if level not in REVIEW_LEVELS:
-                raise ValueError(f"审核级别“{level}”不在审核记录的可选值（{'、'.join(REVIEW_LEVELS)}）中")
+    def _dropdown_values(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        # These lists become the templates' dropdowns and the enums (officeflow.tailor): a value
+        # must fit an Excel list (no comma, no quote) and appear once.
+        value = [v.strip() for v in value]
+        if info.field_name == "review_levels" and not value:
+            raise ValueError("至少需要一个审核级别")
+        for item in value:
+            if not item or any(ch in item for ch in ',"，'):
+                raise ValueError(f"“{item}”不能为空，也不能含逗号或引号（它会成为下拉列表的一项）")
+        if len(set(value)) != len(value):
+            raise ValueError("列表中有重复的值")
         return value
 
     @field_validator("processing_folder")

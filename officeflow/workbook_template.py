@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import openpyxl
 from openpyxl.cell.cell import Cell
@@ -28,6 +28,10 @@ from openpyxl.xml.functions import tostring
 from officeflow.catalog import Field, FieldType, KindSpec, Table
 from officeflow.fsutil import atomic_write_with
 from officeflow.vocabulary import REVIEW_LEVEL_NOTES, VAGUE_WORDS, Status
+from officeflow.xlsx_lists import list_formula
+
+if TYPE_CHECKING:
+    from officeflow.settings import Settings
 
 GUIDE_SHEET = "填写说明"
 INFO_HEADERS = ("字段 Field", "填写内容 Value", "填写说明 Hint")
@@ -144,8 +148,13 @@ def workbook_bytes(wb: Workbook) -> bytes:
     return out.getvalue()
 
 
-def write_template(kind: KindSpec, path: Path) -> None:
-    """Write the blank template of `kind` to `path` atomically."""
+def write_template(kind: KindSpec, path: Path, settings: Settings | None = None) -> None:
+    """Write the blank template of `kind` to `path` atomically; with `settings`, the kind as
+    they shape it (review levels, controlled 流程类别/主责部门: officeflow.tailor)."""
+    if settings is not None:
+        from officeflow.tailor import tailored
+
+        kind = tailored(kind, settings)
     data = workbook_bytes(build_template(kind))
     atomic_write_with(path, lambda temp: temp.write_bytes(data))
 
@@ -454,7 +463,7 @@ def _add_validation(ws: Worksheet, field: Field, sqref: str) -> None:
         raise ValueError(f"{field.key}: a dropdown choice may not contain , or \"")
     dv = DataValidation(
         type="list",
-        formula1='"' + ",".join(choices) + '"',  # Excel caps this at 255 characters
+        formula1=list_formula(ws.parent, choices),  # a hidden sheet past Excel's 255 characters
         allow_blank=True,
         showErrorMessage=True,
         errorStyle="warning",  # the reader also accepts variants (traditional, kind key)

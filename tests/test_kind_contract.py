@@ -129,15 +129,18 @@ def test_review_levels_and_conclusions_have_one_source() -> None:
     assert vocabulary.PASSED == "通过"
 
 
-def test_a_review_level_no_workbook_can_hold_is_refused_in_settings(tmp_path: Path) -> None:
-    """Before: accepted, and then every workbook failed (the 审核级别 dropdown cannot hold it)."""
+def test_an_added_review_level_is_accepted_and_a_comma_is_refused(tmp_path: Path) -> None:
+    """The levels drive the 审核级别 dropdown and enum (officeflow.tailor; issue 11 item 7):
+    an added level is accepted; one that cannot be a dropdown item is refused, naming the key."""
     config = tmp_path / "officeflow.toml"
     config.write_text('review_levels = ["初审", "部门会签", "终审"]\n', encoding="utf-8")
+    assert load_settings(tmp_path).review_levels == ["初审", "部门会签", "终审"]
+    config.write_text('review_levels = ["初审", "会签,复核", "终审"]\n', encoding="utf-8")
     with pytest.raises(ConfigError) as raised:
         load_settings(tmp_path)
-    assert str(raised.value) == (
-        f"{config}: review_levels: Value error, 审核级别“部门会签”不在审核记录的可选值"
-        "（初审、复审、终审）中")
+    message = str(raised.value)
+    assert str(config) in message and "review_levels" in message
+    assert message.endswith("“会签,复核”不能为空，也不能含逗号或引号（它会成为下拉列表的一项）")
 
 
 def test_vague_words_have_one_source(tmp_path: Path) -> None:
