@@ -28,7 +28,7 @@ from officeflow.cli_common import (
     workspace_of,
 )
 from officeflow.cli_control import COMMANDS as CONTROL_COMMANDS
-from officeflow.errors import OfficeflowError
+from officeflow.errors import OfficeflowError, TemplateError
 
 # Start-up: only click and these light modules load with the group. Each command imports
 # what it uses in its body (kinds, pydantic models, openpyxl, docxtpl, the pipeline), so
@@ -123,12 +123,15 @@ def init(ctx: click.Context, directory: Path | None) -> None:
 @click.argument("kind", type=KindChoice())
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the workbook (default: <kind>.xlsx here).")
-def template(kind: str, output: Path | None) -> None:
+@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+def template(kind: str, output: Path | None, force: bool) -> None:
     """Write a blank template workbook for KIND (dropdowns, hints, an example)."""
     from officeflow.kinds import KINDS
     from officeflow.workbook_template import write_template
 
     target = output or Path(f"{kind}.xlsx")
+    if target.exists() and not force:  # it may be an author's filled workbook
+        raise OfficeflowError(f"{target} 已存在，未覆盖。确需覆盖请加 --force。")
     write_template(KINDS[kind], target)
     click.echo(f"模板已生成 Template written: {target}")
 
@@ -143,6 +146,7 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool, strict:
     from officeflow.findings import has_errors
     from officeflow.gate import admit
     from officeflow.pipeline import check_workbook
+    from officeflow.template_check import check_word_template
 
     workspace = workspace_of(ctx)
     strict = strict or workspace.settings.strict
@@ -153,7 +157,10 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool, strict:
             # The same gate as process and the watcher: a file they refuse, validate refuses too.
             data, findings = admit(path, workspace.settings.max_file_mb)
             if data is not None and not findings:
-                findings = check_workbook(data, workspace, ledger, date.today()).findings
+                checked = check_workbook(data, workspace, ledger, date.today())
+                findings = checked.findings
+                if not has_errors(findings, strict):
+                    check_word_template(checked, workspace)  # the Word template this would render with
             failed |= has_errors(findings, strict)
             if as_json:
                 report.extend(f.as_dict(str(path)) for f in findings)
@@ -175,6 +182,7 @@ def process(ctx: click.Context, files: tuple[Path, ...]) -> None:
     from officeflow.intake import PIPELINE_LOCK, FileLock
     from officeflow.pipeline import Result, process_files
     from officeflow.publish import publish
+    from officeflow.template_check import explain_template_error
 
     workspace = workspace_of(ctx)
     workspace.state_dir.mkdir(parents=True, exist_ok=True)
@@ -183,7 +191,11 @@ def process(ctx: click.Context, files: tuple[Path, ...]) -> None:
     try:
         clean_orphans(workspace)  # temp files a killed run left behind
         with opened_ledger(workspace) as ledger:
-            outcomes = process_files(list(files), workspace, ledger)
+            try:
+                outcomes = process_files(list(files), workspace, ledger)
+            except TemplateError:  # say which template and which variables, in the operator's words
+                explain_template_error(list(files), workspace, ledger, date.today())
+                raise
             # Also after a kill during an earlier export: the ledger knows the register is stale.
             if any(o.result is Result.ISSUED for o in outcomes) or ledger.register_stale():
                 publish(workspace, ledger)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,31 @@ def print_findings(file: str, findings: list[Finding]) -> None:
         colour = "red" if finding.severity is Severity.ERROR else "yellow"
         label = "错误" if finding.severity is Severity.ERROR else "警告"
         click.echo(f"{file} › {finding.located()}  " + click.style(f"[{label} {finding.code}]", fg=colour))
+
+
+def doc_id_of(typed: str) -> str:
+    """A 流程编号 as the ledger holds it: `qa-iqc-2024-001` or full-width input finds QA-IQC-2024-001."""
+    return unicodedata.normalize("NFKC", typed).strip().upper()
+
+
+def version_of(typed: str) -> str:
+    """A 版本号 as the ledger holds it: `v1.0` and `Ｖ１.０` are V1.0."""
+    text = unicodedata.normalize("NFKC", typed).strip()
+    return "V" + text[1:] if text[:1] in "vV" and text[1:2].isdigit() else text
+
+
+def _doc_id_callback(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    if isinstance(value, tuple):
+        return tuple(doc_id_of(v) for v in value)
+    return doc_id_of(value) if isinstance(value, str) else value
+
+
+def _version_callback(_ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    return version_of(value) if isinstance(value, str) else value
+
+
+DOC_ID = {"callback": _doc_id_callback}  # `@click.argument("doc_id", **DOC_ID)`
+VERSION = {"callback": _version_callback}
 
 
 class KindChoice(click.Choice):  # type: ignore[type-arg]

@@ -7,18 +7,20 @@ Each loads the workspace and calls one core function.
 from __future__ import annotations
 
 import getpass
+import json
 import sys
 from datetime import date
 
 import click
 
-from officeflow.cli_common import KindChoice, opened_ledger, workspace_of
+from officeflow.cli_common import DOC_ID, VERSION, KindChoice, opened_ledger, workspace_of
+from officeflow.cli_text import display_width, event_label, padded
 
 # Each command imports its core module in its body: the group and `--help` load none of them.
 
 
 @click.command()
-@click.argument("doc_id")
+@click.argument("doc_id", **DOC_ID)
 @click.pass_context
 def status(ctx: click.Context, doc_id: str) -> None:
     """Show every version of DOC_ID with today's status, dates and approver."""
@@ -42,9 +44,9 @@ def _day(value: date | None) -> str:
 
 
 @click.command()
-@click.argument("doc_id")
+@click.argument("doc_id", **DOC_ID)
 @click.option("--reason", required=True, help="Why the document is withdrawn (废止原因).")
-@click.option("--version", "version", help="Revoke only this pending (待生效) version.")
+@click.option("--version", "version", help="Revoke only this pending (待生效) version.", **VERSION)
 @click.pass_context
 def withdraw(ctx: click.Context, doc_id: str, reason: str, version: str | None) -> None:
     """Withdraw DOC_ID (已废止) or revoke one pending version; nothing is deleted."""
@@ -105,9 +107,9 @@ def next_id_command(ctx: click.Context, prefix: str, year: int | None) -> None:
 
 
 @click.command()
-@click.argument("doc_id")
-@click.argument("old")
-@click.argument("new")
+@click.argument("doc_id", **DOC_ID)
+@click.argument("old", **VERSION)
+@click.argument("new", **VERSION)
 @click.pass_context
 def diff(ctx: click.Context, doc_id: str, old: str, new: str) -> None:
     """Print what changed in DOC_ID between versions OLD and NEW."""
@@ -121,16 +123,20 @@ def diff(ctx: click.Context, doc_id: str, old: str, new: str) -> None:
 
 
 @click.command()
-@click.argument("doc_id", required=False)
+@click.argument("doc_id", required=False, **DOC_ID)
+@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON, with their stable codes.")
 @click.pass_context
-def audit(ctx: click.Context, doc_id: str | None) -> None:
+def audit(ctx: click.Context, doc_id: str | None, as_json: bool) -> None:
     """Print the audit trail (all events, or those of DOC_ID)."""
     workspace = workspace_of(ctx)
     with opened_ledger(workspace) as ledger:
         events = ledger.events(doc_id)
+    if as_json:
+        click.echo(json.dumps(events, ensure_ascii=False, indent=2, default=str))
+        return
     for e in events:
-        click.echo(f"{e['at']}  {e['event']:<12} {e['doc_id']} {e['version']}  {e['actor']}@{e['host']}  "
-                   f"{e['file']}  {e['sha256'][:12]}  {e['detail']}")
+        click.echo(f"{e['at']}  {event_label(e['event'])}  {e['doc_id']} {e['version']}  {e['actor']}@{e['host']}  "
+                   f"{e['file']}  {e['sha256'][:12]}  {e['detail']}".rstrip())
 
 
 @click.command()
@@ -181,8 +187,8 @@ def regenerate(ctx: click.Context, doc_ids: tuple[str, ...], all_documents: bool
 
 
 @click.command()
-@click.argument("doc_id", required=False)
-@click.option("--version", "version", help="A version other than the current one.")
+@click.argument("doc_id", required=False, **DOC_ID)
+@click.option("--version", "version", help="A version other than the current one.", **VERSION)
 @click.option("--copies", type=int, default=1, show_default=True, help="Number of serial-numbered copies.")
 @click.option("--to", "recipient", default="", help="Recipient (name / department) for the distribution log.")
 @click.option("--allow-obsolete", is_flag=True,
@@ -212,10 +218,11 @@ def training(ctx: click.Context, doc_id: str | None, version: str | None, copies
 
 
 @click.command()
-@click.argument("doc_id")
-@click.option("--returned", multiple=True, metavar="SERIAL", help="Record this copy as returned (回收).")
-@click.option("--lost", multiple=True, metavar="SERIAL", help="Record this copy as lost (遗失).")
-@click.option("--destroyed", multiple=True, metavar="SERIAL", help="Record this copy as destroyed (销毁).")
+@click.argument("doc_id", **DOC_ID)
+@click.option("--returned", multiple=True, metavar="SERIAL", help="Record this copy as returned (回收).", **DOC_ID)
+@click.option("--lost", multiple=True, metavar="SERIAL", help="Record this copy as lost (遗失).", **DOC_ID)
+@click.option("--destroyed", multiple=True, metavar="SERIAL", help="Record this copy as destroyed (销毁).",
+              **DOC_ID)
 @click.pass_context
 def recall(ctx: click.Context, doc_id: str, returned: tuple[str, ...], lost: tuple[str, ...],
            destroyed: tuple[str, ...]) -> None:
@@ -234,8 +241,13 @@ def recall(ctx: click.Context, doc_id: str, returned: tuple[str, ...], lost: tup
         copies = outstanding_copies(ledger, doc_id)
     if not copies:
         click.echo(f"{doc_id} 没有需回收的旧版培训副本")
-    for copy in copies:
-        click.echo(f"{copy.serial}  {copy.version}  {copy.recipient or '-'}  {copy.printed_at:%Y-%m-%d %H:%M}")
+        return
+    rows = [("副本编号", "版本", "领用人", "打印时间"),
+            *((c.serial, c.version, c.recipient or "-", f"{c.printed_at:%Y-%m-%d %H:%M}") for c in copies)]
+    widths = [max(display_width(row[i]) for row in rows) for i in range(3)]
+    click.echo(f"{doc_id} 需回收的旧版培训副本：{len(copies)} 份")
+    for row in rows:
+        click.echo(padded(row, widths))
 
 
 COMMANDS: tuple[click.Command, ...] = (

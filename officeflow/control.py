@@ -154,6 +154,8 @@ def diff_versions(workspace: Workspace, ledger: Ledger, doc_id: str, old: str,
                   new: str) -> list[str]:
     """The comparison of two archived versions, as the drafted revision entry would say it."""
     history = ledger.history(doc_id)
+    if not history.versions:
+        raise NotFoundError(f"流程编号 {doc_id} 不在台账中")
     documents = []
     for version in (old, new):
         record = history.version(version)

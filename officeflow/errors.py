@@ -18,3 +18,13 @@ class TemplateError(OfficeflowError):
 
 class NotFoundError(OfficeflowError):
     """A document or version asked for on the command line does not exist."""
+
+
+class TemplateVariablesError(TemplateError):
+    """A Word template uses variables its kind does not provide (an operator's fix, not an author's)."""
+
+    def __init__(self, template: object, unknown: list[str], allowed: list[str]) -> None:
+        self.template, self.unknown, self.allowed = template, unknown, allowed
+        super().__init__(f"Word 模板 {template} 使用了未知的变量 {'、'.join(unknown)}。\n"
+                         f"可用的变量：{'、'.join(allowed)}\n"
+                         "这是模板的问题，不是工作簿的问题：请修改模板后重试。")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,12 +170,49 @@ def load_settings(root: Path) -> Settings:
         return Settings()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
+        re.compile(settings.doc_id_pattern)  # compiled by the rules on every workbook: fail here, named
+        return settings
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+        where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        text = re.sub(r" \(at .*?\)$", "", str(exc))
+        at = f"第 {where[1]} 行第 {where[2]} 列" if where else "位置未知"
+        raise ConfigError(f"配置文件 {path} 不是有效的 TOML：{at}（{text}）") from exc
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{path}: {problems}") from exc
+        problems = sorted(_problem(e) for e in exc.errors())
+        raise ConfigError(f"配置文件 {path} 有误：\n" + "\n".join(f"  {p}" for p in problems)) from exc
+    except re.error as exc:
+        raise ConfigError(f"配置文件 {path} 有误：\n  doc_id_pattern：不是有效的正则表达式"
+                          f"（{exc.msg}，位置 {exc.pos}）") from exc
+
+
+# What a pydantic error type means, for the operator who edits officeflow.toml.
+_EXPECTED = {
+    "int_parsing": "应为整数", "int_type": "应为整数", "int_from_float": "应为整数",
+    "float_parsing": "应为数字", "float_type": "应为数字", "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false", "string_type": "应为文字（加引号）", "list_type": "应为列表，如 [\"a\", \"b\"]",
+    "dict_type": "应为表（[名称] 段）",
+}
+
+
+def _problem(error: Any) -> str:
+    """One line per problem: the key, what is wrong, and for an unknown key the likely one."""
+    key = ".".join(map(str, error["loc"]))
+    kind, context = error["type"], error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(key, Settings.model_fields, n=1)
+        return f"{key}：没有这个设置项" + (f"，是否应为 {close[0]}？" if close else "")
+    if kind in _EXPECTED:
+        return f"{key}：值 {error['input']!r} 无效，{_EXPECTED[kind]}"
+    if kind in ("greater_than", "greater_than_equal"):
+        sign = ">" if kind == "greater_than" else "≥"
+        bound = context.get("gt", context.get("ge"))
+        return f"{key}：值 {error['input']!r} 无效，应 {sign} {bound}"
+    if kind == "literal_error":
+        return f"{key}：值 {error['input']!r} 无效，应为 {context.get('expected', '')}"
+    if kind == "value_error":
+        return f"{key}：{context.get('error', error['msg'])}"
+    return f"{key}：{error['msg']}"
 
 
 def open_workspace(root: Path) -> Workspace:
