@@ -104,15 +104,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_portal(root: Path, log: Path) -> Iterator[str]:
-    """`officeflow serve` as a real process on a free loopback port; yields its base URL."""
+def running_portal(root: Path, log: Path, *args: str, wait: float = 60) -> Iterator[str]:
+    """`officeflow serve [ARGS]` as a real process on a free loopback port; yields its base URL.
+
+    Ready when /healthz answers: the server builds the library and the search index first.
+    """
     port = free_port()
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "officeflow", "-w", str(root), "serve", "--port", str(port)],
+        process = subprocess.Popen([sys.executable, "-m", "officeflow", "-w", str(root), "serve", "--port", str(port), *args],
                                    stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + wait
             while True:
                 try:
                     with urllib.request.urlopen(base + "/healthz", timeout=5) as response:

@@ -1,14 +1,18 @@
 """What the ledger says as of one day: every document, its versions and their statuses.
 
-Built from the Ledger protocol only (versions(), withdrawals(), chain_head()), so it reads
-SQLite and PostgreSQL alike. A Library is immutable: the portal builds a new one when the
-audit chain moves or the date changes (statuses follow the calendar, SPEC §3).
+Built from the Ledger protocol only (versions(), withdrawals(), register_generation()), so it
+reads SQLite and PostgreSQL alike. A Library is immutable: the portal builds a new one when the
+ledger's register generation moves (an issue, a withdrawal, a rebuild: what the register shows,
+which is what the library shows) or the date changes (statuses follow the calendar, SPEC §3).
+Events that change neither (问题反馈, notices sent, exports) leave it as it is: rebuilding 50,000
+versions takes seconds, and the portal's own feedback form must not cost that.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from officeflow.ledger_protocol import Ledger
 from officeflow.lifecycle import next_review_date, states_on
@@ -42,15 +46,16 @@ class DocumentView:
     doc_id: str
     versions: tuple[VersionView, ...]  # oldest first
 
-    @property
+    # Cached: a search page asks every document for these (the filter choices).
+    @cached_property
     def current(self) -> VersionView | None:
         return next((v for v in self.versions if v.is_current), None)
 
-    @property
+    @cached_property
     def pending(self) -> list[VersionView]:
         return [v for v in self.versions if v.status is Status.PENDING]
 
-    @property
+    @cached_property
     def shown(self) -> VersionView:
         """The version a page leads with: the current one, else the next pending, else the newest."""
         return self.current or (self.pending[0] if self.pending else self.versions[-1])
@@ -62,7 +67,7 @@ class DocumentView:
 @dataclass(frozen=True)
 class Library:
     day: date
-    head: tuple[int, str]
+    generation: int  # the ledger's register_generation() it was built from
     documents: dict[str, DocumentView] = field(default_factory=dict)
 
     def document(self, doc_id: str) -> DocumentView | None:
@@ -71,19 +76,22 @@ class Library:
     def statuses(self) -> dict[tuple[str, str], Status]:
         return {(d.doc_id, v.record.version): v.status for d in self.documents.values() for v in d.versions}
 
+    @cached_property
     def categories(self) -> list[str]:
         return sorted({d.shown.record.category for d in self.documents.values()})
 
+    @cached_property
     def departments(self) -> list[str]:
         return sorted({d.shown.record.department for d in self.documents.values()})
 
+    @cached_property
     def kinds(self) -> list[str]:
         return sorted({d.shown.record.kind_label or d.shown.record.kind for d in self.documents.values()})
 
 
 def load_library(ledger: Ledger, review_months: int, today: date) -> Library:
     """Every document in the ledger with each version's status on `today`."""
-    head = ledger.chain_head()
+    generation = ledger.register_generation()  # read first: a change while loading rebuilds again
     by_doc: dict[str, list[VersionRecord]] = {}
     for record in ledger.versions():
         by_doc.setdefault(record.doc_id, []).append(record)
@@ -105,4 +113,4 @@ def load_library(ledger: Ledger, review_months: int, today: date) -> Library:
                 next_review_date(r.effective_date, review_months) if live else None,
                 reasons.get((doc_id, r.version), "") if state.status is Status.WITHDRAWN else ""))
         documents[doc_id] = DocumentView(doc_id, tuple(views))
-    return Library(today, head, documents)
+    return Library(today, generation, documents)

@@ -1,9 +1,9 @@
 """The portal's view of one workspace, shared by the server's threads.
 
 Each thread opens its own ledger (a SQLite connection belongs to its thread). The library and
-the search index are rebuilt only when the audit chain's head moves (something was issued,
-withdrawn, regenerated, commented on) or the date changes (statuses follow the calendar), so a
-page costs a few indexed reads.
+the search index are rebuilt only when the ledger's register generation moves (something was
+issued or withdrawn) or the date changes (statuses follow the calendar), so a page costs a few
+indexed reads; 问题反馈 is read from the ledger by the page itself and needs no rebuild.
 """
 
 from __future__ import annotations
@@ -47,14 +47,14 @@ class Portal:
         return ledger
 
     def library(self) -> Library:
-        """The library as of today and the ledger's latest event; rebuilt when either moved."""
-        head, today = self.ledger.chain_head(), self._today()
+        """The library as of today and the ledger's register generation; rebuilt when either moved."""
+        generation, today = self.ledger.register_generation(), self._today()
         library = self._library
-        if library is not None and library.head == head and library.day == today:
+        if library is not None and library.generation == generation and library.day == today:
             return library
         with self._lock:
             library = self._library
-            if library is None or library.head != head or library.day != today:
+            if library is None or library.generation != generation or library.day != today:
                 library = load_library(self.ledger, self.workspace.settings.review_interval_months, today)
                 self.index.refresh(self.workspace.outbox, library)
                 self._library = library

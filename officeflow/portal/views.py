@@ -44,10 +44,10 @@ def search_page(app: PortalApp, request: Request) -> Response:
     hits = app.portal.index.search(q, filters)
     scope = "全部版本" if filters.all_versions or filters.status else "现行有效版本"
     summary = f"找到 {len(hits)} 条结果（{scope}）" if q else f"共 {len(hits)} 个文件（{scope}）"
-    choices = [("category", "类别", library.categories(), filters.category),
-               ("department", "部门", library.departments(), filters.department),
+    choices = [("category", "类别", library.categories, filters.category),
+               ("department", "部门", library.departments, filters.department),
                ("status", "状态", STATUSES, filters.status),
-               ("kind", "文件类型", library.kinds(), filters.kind)]
+               ("kind", "文件类型", library.kinds, filters.kind)]
     return Response(body=render("search.html", q=q, filters=choices, all_versions=filters.all_versions,
                                 hits=hits, summary=summary, badges={s.value: b for s, b in BADGES.items()}))
 
