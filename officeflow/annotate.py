@@ -23,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from officeflow.drafts import DraftedCell, RowDraft
 from officeflow.findings import Finding, Severity, sort_findings
 from officeflow.reader import Unreadable, open_workbook
+from officeflow.text import escape_xstring
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ def annotate_workbook(data: bytes, findings: Sequence[Finding]) -> bytes | None:
         return None
     try:
         _mark(wb, findings)
+        _escape_text(wb)
         out = io.BytesIO()
         wb.save(out)
         return out.getvalue()
@@ -85,6 +87,19 @@ def annotate_workbook(data: bytes, findings: Sequence[Finding]) -> bytes | None:
         return None
     finally:
         wb.close()
+
+
+def _escape_text(wb: Workbook) -> None:
+    """Text that looks like an ST_Xstring escape written escaped, so Excel shows it as typed.
+
+    openpyxl reads Excel's `_x005F_x0041_` as `_x0041_` and would write it back bare, which
+    Excel then shows as `A`; Excel's own escapes of control characters are written as read.
+    """
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and "_x" in cell.value.lower():
+                    cell.value = escape_xstring(cell.value, keep_controls=True)
 
 
 def _mark(wb: Workbook, findings: Sequence[Finding]) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from officeflow.fsutil import atomic_write_bytes
 from officeflow.manifest import RECORDS_FOLDER, SUFFIX, Manifest
+from officeflow.text import cut_bytes
 
 __all__ = ["FLOWCHART_SUFFIX", "RECORDS_FOLDER", "ArchivePaths", "inside", "plan_paths", "sanitize_part", "write_version"]
 
@@ -30,6 +31,9 @@ _ILLEGAL = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
              *(f"LPT{i}" for i in range(1, 10))}
 MAX_PART_LENGTH = 80
+# File systems count a name's bytes (ext4: 255); 200 leaves room for `.manifest.json` and the
+# like after a stem. 80 emoji are 320 bytes.
+MAX_PART_BYTES = 200
 FLOWCHART_SUFFIX = ".flow.svg"
 
 
@@ -43,7 +47,7 @@ def sanitize_part(text: str) -> str:
         return "_"
     if text.split(".")[0].upper() in _RESERVED:
         text = "_" + text
-    return text[:MAX_PART_LENGTH]
+    return cut_bytes(text[:MAX_PART_LENGTH], MAX_PART_BYTES)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 
@@ -68,20 +70,54 @@ def has_errors(findings: list[Finding], strict: bool = False) -> bool:
     return any(f.severity is Severity.ERROR or strict for f in findings)
 
 
-def sort_findings(findings: list[Finding]) -> list[Finding]:
-    """Report order: by sheet, then row and column of the cell, errors before warnings."""
+def sort_findings(findings: list[Finding], sheets: Sequence[str] = ()) -> list[Finding]:
+    """Report order: workbook order of the sheets, then row and column, errors before warnings.
+
+    `sheets` is the workbook's sheet order; sheets it does not name follow in the order they
+    first appear in `findings` (so re-sorting an already ordered list keeps the order).
+    Findings without a sheet (the whole file) come first.
+    """
+    rank = {"": -1, **{name: index for index, name in enumerate(sheets)}}
+    for f in findings:
+        rank.setdefault(f.sheet, len(rank))
 
     def key(f: Finding) -> tuple:
-        sheet, cell = f.sheet, f.cell
-        letters = "".join(ch for ch in cell if ch.isalpha())
-        digits = "".join(ch for ch in cell if ch.isdigit())
-        return (
-            sheet,
-            int(digits) if digits else 0,
-            len(letters),
-            letters,
-            f.severity is not Severity.ERROR,
-            f.code,
-        )
+        letters, row = _split_cell(f.cell.split(":")[0])
+        return (rank[f.sheet], row, len(letters), letters, f.severity is not Severity.ERROR, f.code)
 
     return sorted(findings, key=key)
+
+
+def _split_cell(cell: str) -> tuple[str, int]:
+    """`AB12` → ("AB", 12); a whole sheet ("") → ("", 0)."""
+    match = _CELL.fullmatch(cell)
+    return (match[1], int(match[2])) if match else ("", 0)
+
+
+_CELL = re.compile(r"([A-Z]{1,3})(\d{1,7})")
+
+
+def fold_findings(findings: list[Finding]) -> list[Finding]:
+    """Identical findings on consecutive cells of one column become one, located on the range.
+
+    One mistake repeated down a column (150 step numbers typed as numbers) is one thing to
+    fix: `流程步骤!A2:A151`. Only plain findings fold (a drafted row carries its own cells).
+    """
+    folded: list[Finding] = []
+    runs: dict[tuple, tuple[int, int, int]] = {}  # identity → (index in folded, first row, last row)
+    for f in findings:
+        letters, row = _split_cell(f.cell)
+        if type(f) is not Finding or not row:
+            folded.append(f)
+            continue
+        identity = (f.sheet, letters, f.severity, f.code, f.message, f.suggestion)
+        run = runs.get(identity)
+        if run is not None and row == run[2] + 1:
+            index, first, _last = run
+            where = CellRef(f.sheet, f"{letters}{first}:{letters}{row}")
+            folded[index] = replace(folded[index], where=where)
+            runs[identity] = (index, first, row)
+            continue
+        runs[identity] = (len(folded), row, row)
+        folded.append(f)
+    return folded

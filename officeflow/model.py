@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -13,7 +15,8 @@ from officeflow.catalog import Field, FieldType, KindSpec, Table
 from officeflow.findings import CellRef, Finding, error
 from officeflow.kinds.common import KIND_FIELD
 from officeflow.reader import RawDocument, RawRow, RawTable, RawValue
-from officeflow.text import clean_text, normalise_label, split_list
+from officeflow.text import clean_text, half_width_alnum, normalise_label, split_list
+from officeflow.versions import normalise_version
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
 # Excel serials of 1990-01-01 … 2099-12-31: a bare number outside is not a date.
@@ -30,6 +33,7 @@ class SourceMap:
     extra: dict[str, list[dict[str, CellRef]]] = field(default_factory=dict)
     extra_headers: dict[str, dict[str, CellRef]] = field(default_factory=dict)
     info_sheet: str = "基本信息"
+    sheets: list[str] = field(default_factory=list)  # the workbook's sheets, in order
 
     def field(self, key: str) -> CellRef:
         return self.fields.get(key, CellRef(self.info_sheet))
@@ -97,16 +101,50 @@ def convert(spec: Field, raw: RawValue, epoch: datetime | None = None) -> tuple[
     if isinstance(value, int | float):
         return _convert_number(spec, value, where)
     text = clean_text(str(value))
+    if spec.type is FieldType.CODE:
+        return _convert_code(spec, text, where)
+    if spec.type is FieldType.ENUM:
+        choice = _choice(spec, text)
+        if choice is None:
+            return None, error("cell.choice",
+                               f"“{spec.label}”填写了“{text}”，应为以下之一：{'、'.join(spec.choices)}。",
+                               where)
+        return choice, None
+    text = half_width_alnum(text)  # full-width digits never reach the document as typed
     if spec.type is FieldType.LIST:
         return split_list(text), None
-    if spec.type is FieldType.ENUM:
-        for choice in spec.choices:
-            if normalise_label(text) == normalise_label(choice):
-                return choice, None
-        return None, error("cell.choice",
-                           f"“{spec.label}”填写了“{text}”，应为以下之一：{'、'.join(spec.choices)}。",
-                           where)
     return text, None
+
+
+# Chinese punctuation NFKC leaves as it is, typed in a code with the input method on.
+_IME_PUNCTUATION = re.compile(r"[。—–―]")
+_CHOICE_SEPARATORS = re.compile(r"[/、，,;；\s]+")
+
+
+def _convert_code(spec: Field, text: str, where: CellRef) -> tuple[Any, Finding | None]:
+    """A code typed full-width (`Ｖ１.０`, `QA－IQC`) is the same code; `v1.0` is `V1.0`."""
+    text = unicodedata.normalize("NFKC", text)
+    stray = _IME_PUNCTUATION.search(text)
+    if stray:
+        return None, error(
+            "cell.full-width",
+            f"“{spec.label}”含中文（全角）标点“{stray[0]}”：请切换到半角（英文）输入法后重新输入"
+            "（中文输入法下按 Shift 切换中英文，Shift+空格 切换全角/半角）。", where)
+    return normalise_version(text), None
+
+
+def _choice(spec: Field, text: str) -> str | None:
+    """The choice `text` names; combined letters in any order and with any separator
+    (`R、A`, `a/r`) name the combined choice `R/A`."""
+    text = unicodedata.normalize("NFKC", text)
+    for choice in spec.choices:
+        if normalise_label(text) == normalise_label(choice):
+            return choice
+    parts = {p.upper() for p in _CHOICE_SEPARATORS.split(text) if p}
+    for choice in spec.choices:
+        if "/" in choice and parts == {p.upper() for p in choice.split("/")}:
+            return choice
+    return None
 
 
 def _convert_date(spec: Field, value: Any, where: CellRef, epoch: datetime | None) -> tuple[Any, Finding | None]:
@@ -119,7 +157,7 @@ def _convert_date(spec: Field, value: Any, where: CellRef, epoch: datetime | Non
         converted = from_excel(value, epoch) if epoch else from_excel(value)
         return converted.date(), None
     if isinstance(value, str):
-        parsed = _parse_date_text(clean_text(value))
+        parsed = _parse_date_text(unicodedata.normalize("NFKC", clean_text(value)))
         if parsed is not None:
             return parsed, None
     return None, error("cell.date",
@@ -133,7 +171,7 @@ def _convert_number(spec: Field, value: float, where: CellRef) -> tuple[Any, Fin
         # Excel turned `1.10` into 1.1: the typed text is lost, so we must not guess.
         return None, error(
             "cell.numeric-code",
-            f"“{spec.label}”被 Excel 存成了数字 {value:g}（如 1.10 会变成 1.1）："
+            f"“{spec.label}”被 Excel 存成了数字（如 1.10 会变成 1.1）："
             "请把该单元格设为“文本”格式后重新输入。",
             where,
         )
@@ -155,7 +193,7 @@ def _is_empty(value: Any) -> bool:
 
 def parse_document(raw: RawDocument, epoch: datetime | None = None) -> ParsedDocument:
     """Type every value, check presence, and build the kind's pydantic model."""
-    typed = _Typing(SourceMap(info_sheet=raw.info_sheet), list(raw.findings), epoch)
+    typed = _Typing(SourceMap(info_sheet=raw.info_sheet, sheets=raw.sheets), list(raw.findings), epoch)
     values = typed.fields(raw)
     for table in raw.kind.tables:
         values[table.key] = typed.table(table, raw.tables.get(table.key))
@@ -186,7 +224,7 @@ class _Typing:
         for spec in raw.kind.fields:
             cell = raw.fields.get(spec.key)
             if cell is None:
-                if spec.required:
+                if spec.required and not raw.info_missing:  # no sheet at all: said once
                     self.findings.append(error(
                         "field.missing", f"缺少字段“{spec.label}”：请在{raw.info_sheet}中补上该行。",
                         CellRef(raw.info_sheet)))

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import io
-import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from officeflow import kinds
 from officeflow.catalog import KindSpec, Table
-from officeflow.findings import CellRef, Finding, error
+from officeflow.findings import CellRef, Finding, error, warning
 from officeflow.kinds.common import KIND_FIELD
-from officeflow.text import label_keys, match_label, normalise_label
-from officeflow.xlsx_grid import load_grid
+from officeflow.reader_guard import Unreadable, check_container
+from officeflow.sheet_match import find_sheet, kind_mismatch, renamed, renamed_finding, spare_sheets
+from officeflow.text import decode_xstring, label_keys, match_label, normalise_label
+from officeflow.xlsx_grid import hidden_rows, load_grid
 from officeflow.xlsx_stream import column_letter
-from officeflow.xlsxguard import MAX_COLUMNS, MAX_ROWS, check_package
+from officeflow.xlsxguard import MAX_COLUMNS, MAX_ROWS
 
 if TYPE_CHECKING:  # the reading below takes openpyxl's objects or xlsx_grid's alike
     from openpyxl.workbook.workbook import Workbook as OpenpyxlWorkbook
@@ -23,10 +25,6 @@ if TYPE_CHECKING:  # the reading below takes openpyxl's objects or xlsx_grid's a
     from officeflow.xlsx_grid import AnyWorkbook as Workbook
     from officeflow.xlsx_grid import AnyWorksheet as Worksheet
 
-# Guards against hostile files; the watcher's size limit is checked before this, the
-# streaming limits of xlsxguard (rows, columns, cells, merged area, XML bytes) after.
-MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 200
 HEADER_SEARCH_ROWS = 30
 __all__ = ["MAX_COLUMNS", "MAX_ROWS", "RawDocument", "Unreadable", "open_workbook", "read_workbook"]
 
@@ -71,49 +69,8 @@ class RawDocument:
     tables: dict[str, RawTable]
     findings: list[Finding]
     epoch: datetime | None = None  # the workbook's date system, for serial-number dates
-
-
-class Unreadable(Exception):
-    """The file is not a workbook we can read; carries the findings that say why."""
-
-    def __init__(self, findings: list[Finding]) -> None:
-        super().__init__("; ".join(f.message for f in findings))
-        self.findings = findings
-
-
-def _check_container(data: bytes) -> None:
-    if data[:4] == b"\xd0\xcf\x11\xe0":
-        raise Unreadable([error(
-            "file.legacy-or-encrypted",
-            "文件是旧版 .xls 格式或已加密：请在 Excel 中取消密码保护，另存为 .xlsx 后重新提交。",
-        )])
-    if data[:2] != b"PK":
-        raise Unreadable([error("file.not-workbook", "文件不是 Excel 工作簿（.xlsx），请使用模板填写后提交。")])
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            _check_archive(archive)
-    except zipfile.BadZipFile:
-        raise Unreadable([error("file.corrupt", "文件已损坏，无法作为 Excel 工作簿打开，请重新保存后提交。")]) from None
-
-
-def _check_archive(archive: zipfile.ZipFile) -> None:
-    infos = archive.infolist()
-    names = {info.filename for info in infos}
-    total = sum(info.file_size for info in infos)
-    packed = sum(info.compress_size for info in infos) or 1
-    if total > MAX_UNCOMPRESSED_BYTES or total / packed > MAX_COMPRESSION_RATIO and total > 10_000_000:
-        raise Unreadable([error("file.too-large", "工作簿解压后体积异常（疑似压缩炸弹），已拒收。")])
-    if "xl/vbaProject.bin" in names:
-        raise Unreadable([error("file.macros", "工作簿包含宏，不予接收：请另存为不含宏的 .xlsx 后提交。")])
-    try:
-        refused = check_package(archive)
-    except (zipfile.BadZipFile, MemoryError):
-        raise
-    except Exception as exc:  # a malformed or hostile part (ParseError, EntitiesForbidden, zlib.error…)
-        raise Unreadable([error("file.corrupt", f"无法读取工作簿（{type(exc).__name__}），"
-                                "请用 Excel 打开检查后重新保存提交。")]) from exc
-    if refused:
-        raise Unreadable(refused)
+    sheets: list[str] = field(default_factory=list)  # every sheet's title, in workbook order
+    info_missing: bool = False  # no 基本信息 sheet at all: reported once, not field by field
 
 
 def get_column_letter(column: int) -> str:
@@ -122,7 +79,7 @@ def get_column_letter(column: int) -> str:
 
 def open_workbook(data: bytes) -> OpenpyxlWorkbook:
     """Load a workbook from bytes in normal mode (read-only mode loses merged cells)."""
-    _check_container(data)
+    check_container(data)
     return _load_openpyxl(data)
 
 
@@ -137,14 +94,6 @@ def _load_openpyxl(data: bytes) -> OpenpyxlWorkbook:
         raise  # the budget's business, not a corrupt file
     except Exception as exc:  # openpyxl raises many types on malformed parts
         raise Unreadable([error("file.corrupt", f"无法读取工作簿（{type(exc).__name__}），请用 Excel 打开检查后重新保存提交。")]) from exc
-
-
-def _find_sheet(wb: Workbook, name: str, alias: str) -> Worksheet | None:
-    wanted = {normalise_label(name), normalise_label(alias)}
-    for ws in wb.worksheets:
-        if normalise_label(ws.title) in wanted:
-            return ws
-    return None
 
 
 class _MergedLookup:
@@ -170,7 +119,10 @@ def _raw(ws: Worksheet, row: int, col: int, merged: _MergedLookup) -> RawValue:
     origin_row, origin_col = merged.origin(row, col)
     cell = ws.cell(origin_row, origin_col)
     where = CellRef(ws.title, f"{get_column_letter(col)}{row}")
-    return RawValue(cell.value, where, is_formula=cell.data_type == "f")
+    value = cell.value
+    if isinstance(value, str) and "_x" in value:
+        value = decode_xstring(value)  # Excel's `_x0007_` for a control character typed in a cell
+    return RawValue(value, where, is_formula=cell.data_type == "f")
 
 
 def _check_size(ws: Worksheet) -> list[Finding]:
@@ -194,18 +146,32 @@ def detect_kind(wb: Workbook) -> KindSpec:
                 if isinstance(cell.value, str) and match_label(cell.value, index):
                     value = ws.cell(cell.row, cell.column + 1).value
                     kind = kinds.find_kind(str(value)) if value is not None else None
+                    where = CellRef(ws.title, f"{get_column_letter(cell.column + 1)}{cell.row}")
                     if kind is None:
                         names = "、".join(k.label for k in kinds.KINDS.values())
                         raise Unreadable([error(
-                            "kind.unknown",
-                            f"模板类型“{value or ''}”无法识别，应为：{names}。",
-                            CellRef(ws.title, f"{get_column_letter(cell.column + 1)}{cell.row}"),
-                        )])
+                            "kind.unknown", f"模板类型“{value or ''}”无法识别，应为：{names}。", where)])
+                    # The wrong kind named: one finding, not every sheet and field of that kind.
+                    mismatch = kind_mismatch(wb, kind, kinds.KINDS.values(), str(value), where,
+                                             lambda k: _labels_matched(wb, k))
+                    if mismatch is not None:
+                        raise Unreadable([mismatch])
                     return kind
     raise Unreadable([error(
         "kind.missing",
         "找不到“模板类型”字段：请使用 officeflow 生成的模板填写（基本信息 工作表）。",
     )])
+
+
+def _labels_matched(wb: Workbook, kind: KindSpec) -> int:
+    """How many of the kind's field and column labels the workbook's sheets carry."""
+    info = find_sheet(wb, kind.info_sheet, kind.info_sheet_alias)
+    matched = len(read_fields(info, kind)[0]) if info is not None else 0
+    for table in kind.tables:
+        ws = find_sheet(wb, table.sheet, table.sheet_alias)
+        header = _find_header(ws, table, 1) if ws is not None else None
+        matched += len(header[1]) if header else 0
+    return matched
 
 
 def read_fields(ws: Worksheet, kind: KindSpec) -> tuple[dict[str, RawValue], list[Finding]]:
@@ -307,12 +273,18 @@ def _read_rows(
                 CellRef(ws.title, f"A{header_row}"),
             ))
     used_columns = set(matches.values())
+    headed = {cell.column: cell.value.strip() for cell in ws[header_row] if cell.column not in used_columns
+              and isinstance(cell.value, str) and cell.value.strip()}
     extra: dict[int, str] = {}
     if table.extra_columns is not None:
-        for cell in ws[header_row]:
-            if cell.column not in used_columns and isinstance(cell.value, str) and cell.value.strip():
-                extra[cell.column] = cell.value.strip()
+        extra = headed
         raw_table.extra_columns = {text: get_column_letter(col) for col, text in extra.items()}
+    else:  # a column the author added (备注, 重点步骤…): ignored, said once on its header
+        findings.extend(warning(
+            "table.unknown-column",
+            f"列“{text}”不是模板中的列，其内容不会进入文件：如需保留，请写入模板中的列；否则可删除该列。",
+            CellRef(ws.title, f"{get_column_letter(col)}{header_row}")) for col, text in headed.items())
+    hidden = hidden_rows(ws)
     for row in range(header_row + 1, end + 1):
         cells = [_raw(ws, row, col, merged) for col in range(1, ws.max_column + 1)]
         filled = [c for c in cells if not c.is_blank]
@@ -322,8 +294,11 @@ def _read_rows(
             continue  # the title row of the next table on this sheet
         values = {key: cells[col - 1] for key, col in matches.items()}
         extras = {text: cells[col - 1] for col, text in extra.items()}
+        if row in hidden:
+            findings.append(warning("table.hidden-row", "该行在 Excel 中被隐藏，但仍会发布到文件中："
+                                    "请取消隐藏核对内容，不需要的行请删除。", CellRef(ws.title, f"A{row}")))
         for col_number, raw in enumerate(cells, start=1):
-            if raw.is_blank or col_number in used_columns or col_number in extra:
+            if raw.is_blank or col_number in used_columns or col_number in headed:
                 continue
             if merged.origin(row, col_number)[1] != col_number:
                 continue  # a horizontal merge spilling over from a known column
@@ -339,21 +314,24 @@ def _read_rows(
 def read_document(wb: Workbook, kind: KindSpec) -> RawDocument:
     """Read the kind's fields and tables by their labels; collect located findings."""
     findings: list[Finding] = []
-    info = _find_sheet(wb, kind.info_sheet, kind.info_sheet_alias)
+    spare = spare_sheets(wb, kinds.KINDS.values())
+    info = _locate(wb, (kind.info_sheet, kind.info_sheet_alias), spare, findings,
+                   lambda ws: len(read_fields(ws, kind)[0]) >= 3)
     fields: dict[str, RawValue] = {}
     if info is None:
         findings.append(error("sheet.missing", f"缺少工作表“{kind.info_sheet}”，请使用模板填写。"))
+    elif not _check_size(info):
+        fields, field_findings = read_fields(info, kind)
+        findings.extend(field_findings)
     else:
         findings.extend(_check_size(info))
-        if not findings:
-            fields, field_findings = read_fields(info, kind)
-            findings.extend(field_findings)
     tables: dict[str, RawTable] = {}
     by_sheet: dict[str, list[Table]] = {}
     for table in kind.tables:
         by_sheet.setdefault(table.sheet, []).append(table)
     for sheet_name, sheet_tables in by_sheet.items():
-        ws = _find_sheet(wb, sheet_name, sheet_tables[0].sheet_alias)
+        ws = _locate(wb, (sheet_name, sheet_tables[0].sheet_alias), spare, findings,
+                     lambda ws, first=sheet_tables[0]: _find_header(ws, first, 1) is not None)
         if ws is None:
             for table in sheet_tables:
                 tables[table.key] = RawTable(table.key, None)
@@ -369,7 +347,19 @@ def read_document(wb: Workbook, kind: KindSpec) -> RawDocument:
         findings.extend(table_findings)
         for table in sheet_tables:
             tables.setdefault(table.key, RawTable(table.key, ws.title))
-    return RawDocument(kind, info.title if info else kind.info_sheet, fields, tables, findings)
+    return RawDocument(kind, info.title if info else kind.info_sheet, fields, tables, findings,
+                       sheets=[ws.title for ws in wb.worksheets], info_missing=info is None)
+
+
+def _locate(wb: Workbook, names: tuple[str, str], spare: list[Worksheet], findings: list[Finding],
+            holds: Callable[[Worksheet], bool]) -> Worksheet | None:
+    """The sheet by its name; else a renamed sheet that holds its content (one finding)."""
+    ws = find_sheet(wb, *names)
+    if ws is None:
+        ws = renamed(spare, holds)
+        if ws is not None:
+            findings.append(renamed_finding(ws.title, names[0]))
+    return ws
 
 
 def read_workbook(data: bytes, *, fast: bool = True) -> RawDocument:
@@ -378,7 +368,7 @@ def read_workbook(data: bytes, *, fast: bool = True) -> RawDocument:
     The guard runs first; then the cells are read straight from the XML (xlsx_grid), or by
     openpyxl when that path is not sure to give the same values (`fast=False`: always).
     """
-    _check_container(data)
+    check_container(data)
     wb: Any = None
     if fast:
         try:

@@ -83,3 +83,69 @@ _LIST_SEPARATORS = re.compile(r"[、，,;；\n]+")
 def split_list(value: str) -> list[str]:
     """`客服部、技术部，法务部` → ['客服部', '技术部', '法务部']."""
     return [part.strip() for part in _LIST_SEPARATORS.split(value) if part.strip()]
+
+
+# ECMA-376 ST_Xstring: `_xHHHH_` stands for the character U+HHHH. Excel writes a control
+# character typed in a cell that way, and writes text that itself looks like an escape as
+# `_x005F_xHHHH_` (openpyxl turns that back into the literal text, and leaves the rest).
+_XSTRING = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_XSTRING_LITERAL = re.compile(r"_([xX][0-9A-Fa-f]{4}_)")
+
+
+def decode_xstring(value: str) -> str:
+    """Excel's escapes of control characters decoded (`_x0007_` → \\x07, `_x000A_` → \\n).
+
+    Only control characters: any other `_xHHHH_` left by openpyxl is text the author typed.
+    """
+
+    def control(match: re.Match[str]) -> str:
+        code = int(match[1], 16)
+        return chr(code) if code < 0x20 or code == 0x7F else match[0]
+
+    return _XSTRING.sub(control, value)
+
+
+def escape_xstring(value: str, *, keep_controls: bool = False) -> str:
+    """Text that looks like an escape written so conformant readers show it as typed.
+
+    `keep_controls`: Excel's own escapes of control characters stay as they are (a workbook
+    returned to its author keeps what Excel stored).
+    """
+    if "_" not in value:
+        return value
+
+    def literal(match: re.Match[str]) -> str:
+        code = int(match[1][1:5], 16)
+        if keep_controls and (code < 0x20 or code == 0x7F):
+            return match[0]
+        return "_x005F_" + match[1]
+
+    return _XSTRING_LITERAL.sub(literal, value)
+
+
+def cut_utf16(text: str, units: int) -> str:
+    """`text` cut to `units` UTF-16 code units (how Excel counts), never inside a character."""
+    if len(text) * 2 <= units:
+        return text
+    return text.encode("utf-16-le")[: units * 2].decode("utf-16-le", "ignore")
+
+
+def cut_bytes(text: str, limit: int) -> str:
+    """`text` cut to `limit` UTF-8 bytes (how file systems count names), never inside a character."""
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+
+
+# Full-width letters and digits (ＡＢＣ１２３) typed with a Chinese input method on.
+_FULL_WIDTH_ALNUM = {code: code - 0xFEE0 for start, end in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+                     for code in range(start, end + 1)}
+_FULL_STOP_BETWEEN_DIGITS = re.compile(r"(?<=\d)．(?=\d)")
+
+
+def half_width_alnum(text: str) -> str:
+    """Full-width letters and digits (and `．` between digits) as ASCII; the rest as typed.
+
+    Chinese punctuation (，（）：) is right in Chinese text, so free text keeps it.
+    """
+    if text.isascii():
+        return text
+    return _FULL_STOP_BETWEEN_DIGITS.sub(".", text.translate(_FULL_WIDTH_ALNUM))

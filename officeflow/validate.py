@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from officeflow.findings import Finding, sort_findings
+from officeflow.findings import Finding, fold_findings, sort_findings
 from officeflow.model import ParsedDocument
 from officeflow.rules import DOCUMENT_RULES, RuleContext
 
@@ -13,4 +13,5 @@ def validate(doc: ParsedDocument, ctx: RuleContext) -> list[Finding]:
     for rule in (*DOCUMENT_RULES, *doc.kind.rules):
         findings.extend(rule(doc, ctx))
     unique = list(dict.fromkeys(findings))  # two rules may flag the same cell the same way
-    return sort_findings(unique)
+    # Workbook order; one mistake repeated down a column is one finding on the range.
+    return fold_findings(sort_findings(unique, doc.source.sheets))

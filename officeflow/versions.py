@@ -16,6 +16,11 @@ def parse_version(text: str) -> tuple[int, int] | None:
     return (int(match[1]), int(match[2])) if match else None
 
 
+def normalise_version(text: str) -> str:
+    """`v1.0` → `V1.0` (the same version typed in lower case); any other text as it is."""
+    return "V" + text[1:] if _VERSION.match(text.strip()) and text.startswith("v") else text
+
+
 def format_version(version: tuple[int, int]) -> str:
     return f"V{version[0]}.{version[1]}"
 

@@ -86,6 +86,7 @@ class Sheet:
         self.max_row = 1
         self.max_column = 1
         self._current_row = 0  # openpyxl: 0 until a value cell is read or a cell is created
+        self.hidden_rows: set[int] = set()  # rows hidden in Excel (`<row hidden="1">`)
 
     def put(self, cell: Cell) -> None:
         # openpyxl's max_row is max() over every cell's row (1 when none): kept as we go.
@@ -121,6 +122,13 @@ class Grid:
 
     def close(self) -> None:
         """Nothing to release (openpyxl's Workbook has close(); the reader calls it)."""
+
+
+def hidden_rows(ws: AnyWorksheet) -> set[int]:
+    """The rows hidden in Excel, from a Sheet of this module or an openpyxl worksheet."""
+    if isinstance(ws, Sheet):
+        return ws.hidden_rows
+    return {row for row, dimension in ws.row_dimensions.items() if dimension.hidden}
 
 
 def load_grid(data: bytes) -> Grid:
@@ -230,6 +238,8 @@ def _read_sheet(title: str, root: Any, strings: list[str], styles: _Styles, epoc
             raise NotPlain("a row number openpyxl reads in its own way")
         row_number = int(number) if number is not None else row_number + 1
         _style_index(row.get("s"), styles)
+        if row.get("hidden") not in (None, "", "false", "f", "0"):  # openpyxl's Bool
+            sheet.hidden_rows.add(row_number)
         column = 0
         for c in row.iterfind(NS + "c"):
             ref = c.get("r")

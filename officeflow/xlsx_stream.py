@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
+from officeflow.text import cut_utf16, escape_xstring
 from officeflow.xlsx_styles import HEADER_STYLE, NS_MAIN, XML_DECL, Styles
 
 # Excel refuses more hyperlinks than this on one sheet, or longer addresses; callers show
@@ -63,7 +64,7 @@ def xml_safe(value: str) -> str:
     if not value.isprintable():  # fast path: most values have no control characters
         value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n")
         value = _ILLEGAL_XML.sub("", value)
-    return value[:MAX_CELL_CHARS]
+    return cut_utf16(value, MAX_CELL_CHARS)  # Excel counts UTF-16 units: an emoji is two
 
 
 def escape(text: str) -> str:
@@ -89,7 +90,8 @@ def unique_text_cell(ref: str, style: int, value: str) -> str:
 
 
 def _inline_text(value: str) -> str:
-    text = escape(xml_safe(value))
+    # `_x0041_` typed as text is written `_x005F_x0041_`: Excel-conformant readers show it as typed.
+    text = escape(escape_xstring(xml_safe(value)))
     # Excel drops leading/trailing spaces unless told to keep them.
     if text[:1].isspace() or text[-1:].isspace():
         return f'<t xml:space="preserve">{text}</t>'

@@ -78,9 +78,10 @@ def test_report_lists_every_finding_as_sheet_cell_message() -> None:
     lines = text.splitlines()
     assert "文件 File: book.xlsx" in lines
     assert "处理编号 Intake ID: 20240901-101500-abc123" in lines
-    assert "1. 没有单元格。  [错误 n]" in lines
-    assert "2. 基本信息!B4: 第一个。  [错误 e]" in lines
-    assert "3. 流程步骤!C3: 第二个。  [警告 w]" in lines
+    # Sheets keep the order the findings come in (validate gives the workbook's order); the
+    # whole-file finding first, then row by row within a sheet.
+    assert lines[8:11] == ["1. 没有单元格。  [错误 n]", "2. 流程步骤!C3: 第二个。  [警告 w]",
+                           "3. 基本信息!B4: 第一个。  [错误 e]"]
     assert text.endswith("\r\n")
 
 

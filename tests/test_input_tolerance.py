@@ -8,6 +8,7 @@ code, severity, sheet!cell and the Chinese message the author reads.
 from __future__ import annotations
 
 import copy
+import html
 import io
 import re
 import zipfile
@@ -76,7 +77,7 @@ def test_lower_case_version_is_read_alike_in_both_sheets(tmp_path: Path, workspa
                     workspace, ledger)
     assert lines(checked.findings) == []
     assert checked.parsed.value("version") == "V1.0"
-    assert checked.parsed.rows("revisions")[0].version == "V1.0"
+    assert checked.parsed.rows("revision_log")[0].version == "V1.0"
 
 
 def test_chinese_punctuation_in_a_code_names_full_width_input(tmp_path: Path, workspace: Workspace,
@@ -196,13 +197,31 @@ def test_template_resaved_by_libreoffice_keeps_extra_column_and_hidden_row_notic
 # ------------------------------------------------------------------ 18. _xHHHH_ escapes
 
 
-def _with_shared_string(path: Path, old: str, new: str) -> Path:
-    """Rewrite one shared string's stored XML as Excel stores it (escapes included)."""
+def _as_excel_stores(path: Path, typed: dict[str, str]) -> Path:
+    """Each marker's inline cell turned into a shared string stored as Excel writes it.
+
+    openpyxl writes inline strings; Excel writes sharedStrings.xml, where a control character
+    typed in a cell is `_x0007_` and typed text that looks like an escape is `_x005F_x0041_`.
+    """
     with zipfile.ZipFile(path) as source:
         parts = {name: source.read(name) for name in source.namelist()}
-    xml = parts["xl/sharedStrings.xml"].decode()
-    assert old in xml
-    parts["xl/sharedStrings.xml"] = xml.replace(old, new).encode()
+    strings = []
+    for marker, stored in typed.items():
+        inline = f'<c r="([A-Z]+[0-9]+)" t="inlineStr"><is><t>{marker}</t></is></c>'.encode()
+        [name] = [n for n, data in parts.items() if re.search(inline, data)]
+        shared = f'<c r="\\1" t="s"><v>{len(strings)}</v></c>'.encode()
+        parts[name] = re.sub(inline, shared, parts[name])
+        strings.append(f"<si><t>{stored}</t></si>")
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    parts["xl/sharedStrings.xml"] = (f'<sst xmlns="{main}" count="{len(strings)}" '
+                                     f'uniqueCount="{len(strings)}">{"".join(strings)}</sst>').encode()
+    content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>", f'<Override PartName="/xl/sharedStrings.xml" ContentType="{content_type}"/></Types>'.encode())
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>", f'<Relationship Id="rIdSST" Type="{rel}" Target="sharedStrings.xml"/>'
+                             "</Relationships>".encode())
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for name, data in parts.items():
             target.writestr(name, data)
@@ -214,9 +233,8 @@ def test_excel_control_escapes_are_decoded_and_cleaned(tmp_path: Path, fast: boo
     from officeflow.model import parse_document
     from officeflow.reader import read_workbook
 
-    path = make_workbook(tmp_path, fields={"流程目标": "响应ZZ及时", "适用范围": "全部YY客户"})
-    _with_shared_string(path, "响应ZZ及时", "响应_x0007_及时")
-    _with_shared_string(path, "全部YY客户", "全部_x000D__x000A_客户_x005F_x0041_")
+    path = make_workbook(tmp_path, fields={"流程目标": "GOAL", "适用范围": "SCOPE"})
+    _as_excel_stores(path, {"GOAL": "响应_x0007_及时", "SCOPE": "全部_x000D__x000A_客户_x005F_x0041_"})
     raw = read_workbook(path.read_bytes(), fast=fast)
     doc = parse_document(raw, raw.epoch)
     assert (doc.value("objective"), doc.value("scope")) == ("响应及时", "全部\n客户_x0041_")
@@ -228,14 +246,15 @@ def test_register_writer_escapes_text_that_looks_like_an_escape() -> None:
 
 
 def test_returned_workbook_keeps_what_the_author_typed(tmp_path: Path) -> None:
-    path = make_workbook(tmp_path, fields={"流程负责人": "ZZ"})
-    _with_shared_string(path, ">ZZ<", ">_x005F_x0041_王敏<")
+    path = make_workbook(tmp_path, fields={"流程负责人": "OWNER", "流程目标": "GOAL"})
+    _as_excel_stores(path, {"OWNER": "_x005F_x0041_王敏", "GOAL": "响应_x0007_及时"})
     finding = error("field.invalid", "测试", None)
     marked = annotate_workbook(path.read_bytes(), [finding])
     assert marked is not None
-    strings = zipfile.ZipFile(io.BytesIO(marked)).read("xl/sharedStrings.xml").decode()
-    assert "<t>_x005F_x0041_王敏</t>" in strings
-    assert not re.search(r"(?<!_x005F)_x0041_王敏", strings)
+    info = zipfile.ZipFile(io.BytesIO(marked)).read("xl/worksheets/sheet1.xml").decode()
+    stored = [html.unescape(text) for text in re.findall(r"<t>(.*?)</t>", info)]
+    assert "_x005F_x0041_王敏" in stored  # Excel shows `_x0041_王敏`, as typed
+    assert "响应_x0007_及时" in stored  # Excel's own escape of a control character, kept
 
 
 # ------------------------------------------------------------------ 19. limits as Excel and the file system count
