@@ -172,8 +172,7 @@ def plan_outputs(parsed: ParsedDocument, stamp: Stamp, ctx: RuleContext, workspa
     use_flowchart_cache(workspace)
     hours = workspace.settings.workday_hours
     diagram = flowchart.svg_for(parsed, workday_hours=hours)
-    context = {**build_context(parsed, stamp, workday_hours=hours), "control_mark": marking.control_mark,
-               "status": marking.status_text}
+    context = {**build_context(parsed, stamp, workday_hours=hours), **marking.context()}
     properties = DocumentProperties(
         title=value("name"), identifier=value("doc_id"), version=stamp.version,
         subject=parsed.kind.label, category=value("category"), author=value("owner"),

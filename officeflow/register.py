@@ -2,7 +2,7 @@
 
 The sheets are streamed by `officeflow.xlsx_stream`; this module says what the register
 lists (17 columns per version), how each cell is styled (greyed superseded rows, coloured
-statuses, overdue reviews in red) and which tabs it has: 总台账, 现行有效, 复审提醒, plus
+statuses, overdue reviews in red) and which tabs it has: 总台账, 现行有效, 定期回顾提醒, plus
 plain tables such as 培训副本发放.
 """
 
@@ -18,6 +18,7 @@ from tempfile import TemporaryFile
 from typing import IO, NamedTuple
 
 from officeflow.fsutil import atomic_write_with
+from officeflow.vocabulary import NEXT_REVIEW_LABEL
 from officeflow.xlsx_spool import RowWriter, Spool
 from officeflow.xlsx_stream import (
     Links,
@@ -45,7 +46,7 @@ STATUS_WITHDRAWN = "已废止"
 
 SHEET_ALL = "总台账"
 SHEET_CURRENT = "现行有效"
-SHEET_REVIEW = "复审提醒"
+SHEET_REVIEW = "定期回顾提醒"
 TITLE = "流程文件总台账"
 
 
@@ -85,7 +86,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("主责部门", "text", 24),
     ("流程负责人", "text", 16),
     ("终审人", "text", 16),
-    ("下次复审日期", "date", 14),
+    (NEXT_REVIEW_LABEL, "date", 14),
     ("文档链接", "link", 40),
     ("源文件", "text", 60),
     ("SHA-256", "text", 20),  # 64 hex digits; nobody reads them, the filter still works
@@ -141,14 +142,14 @@ def export_register(
     """Write the register workbook atomically; return the number of rows written.
 
     `rows` is consumed once: each row is rendered once, numbered into the temp file of every
-    tab that lists it (复审提醒's spooled and sorted first), so memory stays flat. `extra_sheets`
+    tab that lists it (定期回顾提醒's spooled and sorted first), so memory stays flat. `extra_sheets`
     may be a function, called after that pass (e.g. with statuses it collected).
     """
     today = today or date.today()
     notice = today + timedelta(days=review_notice_days)
     with TemporaryFile() as all_body, TemporaryFile() as current_body, TemporaryFile() as due_body, \
             TemporaryFile() as due_rows:
-        meter, due = _WidthMeter(), Spool[_RenderedRow](due_rows)  # 复审提醒 is sorted by review date
+        meter, due = _WidthMeter(), Spool[_RenderedRow](due_rows)  # 定期回顾提醒 is sorted by review date
         links = Links(), Links(), Links()
         writer_all, writer_current, writer_due = (
             RowWriter(body, partial(_place, links=tab_links))

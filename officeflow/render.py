@@ -20,6 +20,7 @@ from officeflow.model import ParsedDocument
 from officeflow.pictures import Image
 from officeflow.records import Status
 from officeflow.stamp import Stamp
+from officeflow.vocabulary import NEXT_REVIEW_LABEL
 
 __all__ = ["DocumentProperties", "Image", "build_context", "check_template", "flowchart_pictures",
            "format_value", "render_docx"]
@@ -63,6 +64,7 @@ def build_context(doc: ParsedDocument, stamp: Stamp, control_mark: str = "",
         kind_label=doc.kind.label,
         version=stamp.version,
         status=stamp.status.value,
+        next_review_label=NEXT_REVIEW_LABEL,
         next_review_date=format_value(stamp.next_review_date),
         approver=stamp.approver,
         control_mark=control_mark or STATUS_MARKS.get(stamp.status, CONTROLLED_MARK),

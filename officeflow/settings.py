@@ -43,7 +43,7 @@ class Settings(BaseModel):
         default_factory=list,
         description="Allowed 主责部门 (archive folders), the template's dropdown; empty: free text.",
     )
-    review_interval_months: int = Field(default=6, ge=1, description="Next 复审 = effective + N months.")
+    review_interval_months: int = Field(default=6, ge=1, description="Next 定期回顾 (periodic review) = effective + N months.")
     vague_words: list[str] = Field(default=list(VAGUE_WORDS), description="Words to warn about.")
     workday_hours: float = Field(default=8.0, gt=0, description="Hours in one 工作日 for durations.")
     register_file: str = Field(default="流程文件总台账.xlsx", description="Register name in outbox/.")

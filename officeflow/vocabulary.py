@@ -17,6 +17,10 @@ REVIEW_LEVEL_NOTES: dict[str, str] = {
     "复审": "相关部门联审",
     "终审": "管理层或质量部门终审",
 }
+# The periodic review of a current document is 定期回顾 (SPEC §3): 复审 is an approval level.
+PERIODIC_REVIEW = "定期回顾"
+NEXT_REVIEW_LABEL = "下次回顾日期"
+
 # 审核结论; the first one lets a document through.
 REVIEW_CONCLUSIONS: tuple[str, ...] = ("通过", "不通过", "需修改")
 PASSED = REVIEW_CONCLUSIONS[0]

@@ -53,6 +53,7 @@ INFO_WIDTHS = (2.6, 5.4, 2.6, 5.4)  # label, value, label, value
 INDEX_WIDTH = 1.4  # the 序号 column
 ROW = "row"  # the loop variable of a table row
 _DIGITS = "一二三四五六七八九"
+_LABEL_VARIABLES = {"next_review_date": "next_review_label"}
 
 
 class Column(NamedTuple):
@@ -112,7 +113,9 @@ def add_info_table(doc: DocumentObject, kind: KindSpec) -> DocxTable:
             cells = [cells[0], cells[1].merge(cells[3])]
         for offset, key in enumerate(keys):
             label_cell, value_cell = cells[2 * offset], cells[2 * offset + 1]
-            write_cell(label_cell, fields[key].label, head=True)
+            # The copy's marking may relabel a row (an obsolete copy: 失效日期, not 下次回顾日期).
+            label = var(_LABEL_VARIABLES[key]) if key in _LABEL_VARIABLES else fields[key].label
+            write_cell(label_cell, label, head=True)
             shade(label_cell, LABEL_FILL)
             write_cell(value_cell, var(key))
         row_flag(table.rows[row_index], "w:cantSplit")

@@ -111,7 +111,7 @@ def test_a_kind_defined_only_in_the_test_runs_through_the_pipeline(
     info, checklist, related, revisions, reviews = document.tables
     assert _rows(info)[:2] == [["流程名称", "门店开店检查清单", "门店开店检查清单", "门店开店检查清单"],
                                ["流程编号", "OPS-CK-2024-001", "版本号", "V1.0"]]
-    assert _rows(info)[-1] == ["下次复审日期", "2025-02-01", "文件类型", "检查清单（测试）"]
+    assert _rows(info)[-1] == ["下次回顾日期", "2025-02-01", "文件类型", "检查清单（测试）"]
     assert _rows(checklist) == [["序号", "检查项"], ["1", "收银系统 <R&D> 已联网"],
                                 ["2", "消防通道畅通"], ["3", "消防通道畅通"]]
     assert _rows(related) == [["序号", "文件名称", "文件编号"], ["无", "无", "无"]]

@@ -24,7 +24,7 @@ MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 EXPECTED_HEADERS = [
     "流程编号", "流程名称", "模板类型", "版本号", "状态", "生效日期", "失效日期", "流程类别",
-    "主责部门", "流程负责人", "终审人", "下次复审日期", "文档链接", "源文件", "SHA-256", "接收时间",
+    "主责部门", "流程负责人", "终审人", "下次回顾日期", "文档链接", "源文件", "SHA-256", "接收时间",
     "废止原因",
 ]  # fmt: skip
 
@@ -221,7 +221,7 @@ def test_empty_register_is_still_a_valid_workbook(tmp_path: Path) -> None:
     path = tmp_path / "register.xlsx"
     assert export_register([], path, today=TODAY) == 0
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["总台账", "现行有效", "复审提醒"]
+    assert wb.sheetnames == ["总台账", "现行有效", "定期回顾提醒"]
     ws = wb["总台账"]
     assert ws.max_row == 1
     assert [cell.value for cell in ws[1]] == EXPECTED_HEADERS
@@ -270,7 +270,7 @@ def test_status_colours_and_superseded_rows(tmp_path: Path) -> None:
 
 def test_current_and_review_sheets(tmp_path: Path) -> None:
     _, wb = export(tmp_path, sample_rows())
-    assert wb.sheetnames == ["总台账", "现行有效", "复审提醒"]
+    assert wb.sheetnames == ["总台账", "现行有效", "定期回顾提醒"]
     current = wb["现行有效"]
     assert [cell.value for cell in current[1]] == EXPECTED_HEADERS
     assert [current[f"A{n}"].value for n in range(2, current.max_row + 1)] == [
@@ -282,7 +282,7 @@ def test_current_and_review_sheets(tmp_path: Path) -> None:
     assert current.freeze_panes == "A2"
     assert current.auto_filter.ref == "A1:Q3"
     # Due within 30 days of 2025-03-01 or overdue, soonest first; withdrawn ones never.
-    review = wb["复审提醒"]
+    review = wb["定期回顾提醒"]
     assert [(review[f"A{n}"].value, review[f"L{n}"].value) for n in (2, 3)] == [
         ("CRM-CS-2024-005", datetime(2025, 2, 1)),
         ("QM-QA-2024-003", datetime(2025, 3, 15)),
@@ -304,7 +304,7 @@ def test_datetimes_in_date_fields_are_accepted(tmp_path: Path) -> None:
     )
     _, wb = export(tmp_path, [row])
     assert wb["总台账"]["F2"].value == datetime(2024, 8, 1)
-    assert wb["复审提醒"]["L2"].value == datetime(2025, 3, 2, 8, 0)
+    assert wb["定期回顾提醒"]["L2"].value == datetime(2025, 3, 2, 8, 0)
 
 
 def test_links_beyond_excel_limit_become_text(
@@ -403,7 +403,7 @@ def test_table_sheet_beside_the_register(tmp_path: Path) -> None:
     export_register([make_row()], path, today=TODAY, extra_sheets=[extra])
     wb = openpyxl.load_workbook(path)
     ws = wb["培训副本发放"]
-    assert wb.sheetnames == ["总台账", "现行有效", "复审提醒", "培训副本发放"]
+    assert wb.sheetnames == ["总台账", "现行有效", "定期回顾提醒", "培训副本发放"]
     assert [c.value for c in ws[1]] == [header for header, _, _ in columns]
     assert ws["AB1"].value == "列28"
     assert ws["AB1"].font.b is True

@@ -42,6 +42,7 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "objective": "客户投诉24小时内响应，7个工作日内解决，客户满意度≥90%。",
     "scope": "适用于所有个人客户及企业客户的投诉处理，不包括产品质量问题退换货（另见《退换货流程》）。",
     "status": "现行有效",
+    "next_review_label": "下次回顾日期",
     "next_review_date": "2025-02-01",
     "approver": "王芳",
     "control_mark": "受控文件",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from officeflow.catalog import Field, FieldType, KindSpec, Table, WordTable
-from officeflow.vocabulary import REVIEW_CONCLUSIONS, REVIEW_LEVELS
+from officeflow.vocabulary import NEXT_REVIEW_LABEL, REVIEW_CONCLUSIONS, REVIEW_LEVELS
 
 KIND_FIELD = Field(
     "kind", "模板类型", "Template", FieldType.ENUM, required=True,
@@ -102,7 +102,7 @@ CONTRACT_FIELDS: tuple[str, ...] = (
 STAMP_FIELDS: tuple[Field, ...] = (
     Field("approver", "终审人", "Approver"),
     Field("status", "状态", "Status"),
-    Field("next_review_date", "下次复审日期", "Next review date"),
+    Field("next_review_date", NEXT_REVIEW_LABEL, "Next review date"),
     Field("kind_label", "文件类型", "Document type"),
 )
 
