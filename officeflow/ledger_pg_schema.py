@@ -122,6 +122,7 @@ CREATE TABLE intake_claims (
 MIGRATIONS: tuple[str, ...] = (
     _LEDGER,  # 1: the ledger (as SQLite's schema 2) with the chain's guards
     _CLAIMS,  # 2: intake claims shared by the watcher hosts
+    "CREATE INDEX IF NOT EXISTS events_doc ON events (doc_id)",  # 3: a document's events without a scan
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

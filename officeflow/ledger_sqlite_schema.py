@@ -86,6 +86,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE versions ADD COLUMN marking TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE training_copies ADD COLUMN closed_as TEXT NOT NULL DEFAULT ''",
     ),
+    (  # 3: a document's events (status, audit DOC_ID, the portal's 问题反馈) without scanning the trail
+        "CREATE INDEX IF NOT EXISTS events_doc ON events (doc_id)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

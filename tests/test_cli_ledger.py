@@ -14,7 +14,7 @@ from officeflow.cli import main
 from officeflow.ledger_sqlite_schema import SCHEMA_VERSION as SQLITE_SCHEMA
 from officeflow.settings import Workspace
 
-PG_SCHEMA = 2  # officeflow.ledger_pg_schema.SCHEMA_VERSION (psycopg is imported only when installed)
+PG_SCHEMA = 3  # officeflow.ledger_pg_schema.SCHEMA_VERSION (psycopg is imported only when installed)
 OTHER = "HR-TR-2024-002"
 
 
