@@ -184,8 +184,10 @@ def test_recall_records_returned_and_lost_copies_and_rebuild_restores_the_log(
     runner = CliRunner()
     ws = ["-w", str(workspace.root)]
     listed = runner.invoke(main, [*ws, "recall", DOC]).output.splitlines()
-    assert listed == [f"{DOC}-V1.0-T0001  V1.0  客服部 张三  2024-08-05 09:30",
-                      f"{DOC}-V1.0-T0002  V1.0  客服部 李四  2024-08-05 09:30"]
+    assert listed[:2] == [f"{DOC} 需回收的旧版培训副本：2 份", "副本编号                    版本  领用人       打印时间"]
+    assert [line.split() for line in listed[2:]] == [
+        [f"{DOC}-V1.0-T0001", "V1.0", "客服部", "张三", "2024-08-05", "09:30"],
+        [f"{DOC}-V1.0-T0002", "V1.0", "客服部", "李四", "2024-08-05", "09:30"]]
     closed = runner.invoke(main, [*ws, "recall", DOC, "--returned", f"{DOC}-V1.0-T0001", "--lost",
                                   f"{DOC}-V1.0-T0002"]).output.splitlines()
     assert closed == [f"已回收 1 份：{DOC}-V1.0-T0001", f"已遗失 1 份：{DOC}-V1.0-T0002",
