@@ -9,6 +9,7 @@ plain tables such as 培训副本发放.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache, partial
@@ -141,16 +142,15 @@ def export_register(
 ) -> int:
     """Write the register workbook atomically; return the number of rows written.
 
-    `rows` is consumed once: each row is rendered once, numbered into the temp file of every
-    tab that lists it (定期回顾提醒's spooled and sorted first), so memory stays flat. `extra_sheets`
-    may be a function, called after that pass (e.g. with statuses it collected).
+    `rows` is consumed once, each rendered once into every tab that lists it (定期回顾提醒 spooled,
+    sorted): memory stays flat. `extra_sheets` may be a function, called after that pass.
     """
     today = today or date.today()
     notice = today + timedelta(days=review_notice_days)
-    with TemporaryFile() as all_body, TemporaryFile() as current_body, TemporaryFile() as due_body, \
-            TemporaryFile() as due_rows:
+    with ExitStack() as temp_files:
+        all_body, current_body, due_body, due_rows = (temp_files.enter_context(TemporaryFile()) for _ in range(4))
         meter, due = _WidthMeter(), Spool[_RenderedRow](due_rows)  # 定期回顾提醒 is sorted by review date
-        links = Links(), Links(), Links()
+        links = tuple(temp_files.enter_context(closing(Links())) for _ in range(3))
         writer_all, writer_current, writer_due = (
             RowWriter(body, partial(_place, links=tab_links))
             for body, tab_links in zip((all_body, current_body, due_body), links, strict=True))

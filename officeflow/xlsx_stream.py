@@ -13,11 +13,13 @@ ever become a formula.
 
 from __future__ import annotations
 
+import pickle
 import re
 import shutil
+import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -132,20 +134,40 @@ def link_target(path: str) -> str:
     return path.translate(_URI_TABLE) if _URI_UNSAFE.search(path) else path
 
 
-@dataclass
 class Links:
-    """A sheet's hyperlinks, collected while its rows are built (rId1, rId2, … in order)."""
+    """A sheet's hyperlinks, collected while its rows are built (rId1, rId2, … in order).
 
-    targets: list[str] = field(default_factory=list)
-    cells: list[str] = field(default_factory=list)
+    Spooled to a temp file: a register tab can hold 65,530 of them, three tabs at once.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._file: IO[bytes] | None = None
 
     def add(self, cell: str, target: str) -> bool:
         """Record a link from `cell`; False when Excel could not take it (the caller shows text)."""
-        if len(self.targets) >= MAX_LINKS_PER_SHEET or len(target) > MAX_LINK_CHARS:
+        if self.count >= MAX_LINKS_PER_SHEET or len(target) > MAX_LINK_CHARS:
             return False
-        self.targets.append(target)
-        self.cells.append(cell)
+        if self._file is None:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close(), after writing)
+        entry = pickle.dumps((cell, target), pickle.HIGHEST_PROTOCOL)
+        self._file.write(len(entry).to_bytes(4, "little") + entry)
+        self.count += 1
         return True
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        """(cell, target) in the order added."""
+        if self._file is None:
+            return
+        self._file.seek(0)
+        for _ in range(self.count):
+            size = int.from_bytes(self._file.read(4), "little")
+            yield pickle.loads(self._file.read(size))  # our own temp file, written above
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 # --- sheets and the package -------------------------------------------------------------------
@@ -191,10 +213,11 @@ def write_package(path: Path, sheets: Sequence[SheetPart], styles: Styles, title
         for number, sheet in enumerate(sheets, start=1):
             with zf.open(f"xl/worksheets/sheet{number}.xml", "w") as fh:
                 _write_sheet(fh, sheet)
-            if sheet.links and sheet.links.targets:
+            if sheet.links and sheet.links.count:
                 with zf.open(f"xl/worksheets/_rels/sheet{number}.xml.rels", "w") as fh:
-                    _write_chunks(fh, _sheet_rels(sheet.links.targets))
-                sheet.links.targets.clear()  # written: up to 65,530 paths need not outlive the sheet
+                    _write_chunks(fh, _sheet_rels(target for _, target in sheet.links))
+            if sheet.links:
+                sheet.links.close()  # written: the temp file goes
         zf.writestr("xl/workbook.xml", _workbook(sheets))
         zf.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))
 
@@ -213,8 +236,6 @@ def _write_sheet(fh: IO[bytes], sheet: SheetPart) -> None:
             buffer.clear()
     fh.write("".join(buffer).encode())
     _write_chunks(fh, _sheet_tail(sheet))
-    if sheet.links:  # written: the cell names (one per link) need not outlive the sheet
-        sheet.links.cells.clear()
 
 
 def _sheet_head(sheet: SheetPart) -> str:
@@ -253,9 +274,9 @@ def _write_chunks(fh: IO[bytes], pieces: Iterable[str]) -> None:
 def _sheet_tail(sheet: SheetPart) -> Iterator[str]:
     last = column_letter(len(sheet.headers) - 1)
     yield f'</sheetData><autoFilter ref="A1:{last}{sheet.row_count + 1}"/>'
-    if sheet.links and sheet.links.targets:
+    if sheet.links and sheet.links.count:
         yield "<hyperlinks>"
-        yield from (f'<hyperlink ref="{cell}" r:id="rId{i}"/>' for i, cell in enumerate(sheet.links.cells, 1))
+        yield from (f'<hyperlink ref="{cell}" r:id="rId{i}"/>' for i, (cell, _) in enumerate(sheet.links, 1))
         yield "</hyperlinks>"
     yield '<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
     if sheet.landscape:
@@ -352,7 +373,7 @@ def _workbook_rels(sheet_count: int) -> str:
     return f'{XML_DECL}<Relationships xmlns="{_PKG_REL}">{sheets}{styles}</Relationships>'
 
 
-def _sheet_rels(targets: Sequence[str]) -> Iterator[str]:
+def _sheet_rels(targets: Iterable[str]) -> Iterator[str]:
     yield f'{XML_DECL}<Relationships xmlns="{_PKG_REL}">'
     for i, t in enumerate(targets, 1):
         yield (f'<Relationship Id="rId{i}" Type="{_REL}/hyperlink" '
