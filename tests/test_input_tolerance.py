@@ -186,12 +186,22 @@ def test_template_resaved_by_libreoffice_keeps_extra_column_and_hidden_row_notic
     wb = openpyxl.load_workbook(original)
     ws = wb["流程步骤"]
     header = next(r for r in range(1, 10) if ws.cell(r, 1).value and "步骤编号" in str(ws.cell(r, 1).value))
-    ws.cell(header, ws.max_column + 1, "重点步骤")
+    added = ws.max_column + 1
+    ws.cell(header, added, "重点步骤")
+    ws.cell(header + 1, added, "是")  # the author marks a key step in the added column
     ws.row_dimensions[header + 2].hidden = True
     wb.save(original)
     resaved = resave_with_libreoffice(original, tmp_path)
-    codes = [(f.code, f.where) for f in check(resaved, workspace, ledger).findings]
-    assert [c for c, _ in codes] == ["table.unknown-column", "table.hidden-row"]
+    findings = check(resaved, workspace, ledger).findings
+    ours = [f for f in findings if f.code in ("table.unknown-column", "table.hidden-row")]
+    column = f"{chr(ord('A') + ws.max_column - 1)}{header}"
+    assert lines(ours) == [
+        f"warning table.unknown-column 流程步骤!{column}: 列“重点步骤”不是模板中的列，其内容不会进入文件："
+        "如需保留，请写入模板中的列；否则可删除该列。",
+        f"warning table.hidden-row 流程步骤!A{header + 2}: 该行在 Excel 中被隐藏，但仍会发布到文件中："
+        "请取消隐藏核对内容，不需要的行请删除。",
+    ]
+    assert not any(f.code == "table.cell-without-header" for f in findings)
 
 
 # ------------------------------------------------------------------ 18. _xHHHH_ escapes
