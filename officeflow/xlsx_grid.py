@@ -137,7 +137,8 @@ def load_grid(data: bytes) -> Grid:
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = archive.namelist()
-        if any(not _PLAIN_PARTS.fullmatch(name) for name in names if not name.endswith("/")):
+        if any(not _PLAIN_PARTS.fullmatch(name) and not _printer_only(archive, name)
+               for name in names if not name.endswith("/")):
             raise NotPlain("a part openpyxl reads and this module does not")
         workbook = _xml(archive, "xl/workbook.xml")
         rels = _relationships(archive, "xl/_rels/workbook.xml.rels")
@@ -167,6 +168,14 @@ def _plain_title(title: str, before: list[str]) -> bool:
 
 
 _BAD_TITLE = re.compile(r"[\\*?:/\[\]]")
+
+
+def _printer_only(archive: zipfile.ZipFile, name: str) -> bool:
+    """A sheet's relationships that only name its printer settings (Excel adds them; openpyxl
+    ignores them): still a plain sheet."""
+    if not re.fullmatch(r"xl/worksheets/_rels/sheet\d+\.xml\.rels", name):
+        return False
+    return all(kind.endswith("/printerSettings") for kind, _ in _relationships(archive, name).values())
 
 
 def _xml(archive: zipfile.ZipFile, name: str) -> Any:

@@ -126,12 +126,29 @@ def excel_saved(data: bytes, date1904: bool = False) -> bytes:
     return out.getvalue()
 
 
+def with_printer_settings(data: bytes) -> bytes:
+    """As Excel saves a sheet whose page was set up: a printerSettings part the sheet refers to."""
+    rels = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            b'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+            b'officeDocument/2006/relationships/printerSettings" Target="../printerSettings/printerSettings1.bin"/>'
+            b"</Relationships>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info.filename))
+        dst.writestr("xl/worksheets/_rels/sheet1.xml.rels", rels)
+        dst.writestr("xl/printerSettings/printerSettings1.bin", b"\x00" * 64)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize("name", sorted(builders()))
-@pytest.mark.parametrize("saved_by", ["openpyxl", "excel", "excel-1904"])
+@pytest.mark.parametrize("saved_by", ["openpyxl", "excel", "excel-1904", "excel-printer"])
 def test_built_workbooks_read_the_same_on_the_fast_path(tmp_path: Path, name: str, saved_by: str) -> None:
     data = builders()[name](tmp_path).read_bytes()
     if saved_by != "openpyxl":
         data = excel_saved(data, date1904=saved_by == "excel-1904")
+    if saved_by == "excel-printer":
+        data = with_printer_settings(data)
     assert took_fast_path(data)
     assert snapshot(data, fast=True) == snapshot(data, fast=False)
 
@@ -152,7 +169,12 @@ def unusual() -> dict[str, Callable[[bytes], bytes]]:
     """Workbooks the fast path hands to openpyxl, or that neither reads."""
     link = (b'<hyperlinks><hyperlink ref="A1" r:id="rId9" xmlns:r="http://schemas.openxmlformats.org/'
             b'officeDocument/2006/relationships"/></hyperlinks>')
+    comments = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                b'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+                b'officeDocument/2006/relationships/comments" Target="../comments1.xml"/></Relationships>')
     return {
+        "sheet-rels-beyond-printer": lambda d: with_part(
+            with_printer_settings(d), "xl/worksheets/_rels/sheet1.xml.rels", lambda _: comments),
         "hyperlink": lambda d: with_part(d, SHEET1, lambda b: b.replace(b"<pageMargins", link + b"<pageMargins")),
         "shared-formula": lambda d: with_part(d, SHEET1, lambda b: b.replace(
             b'<c r="B3" t="inlineStr">', b'<c r="B3"><f t="shared" si="0" ref="B3:B4">A3</f></c><c r="Z3" t="inlineStr">', 1)),
