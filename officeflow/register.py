@@ -2,8 +2,7 @@
 
 The sheets are streamed by `officeflow.xlsx_stream`; this module says what the register
 lists (17 columns per version), how each cell is styled (greyed superseded rows, coloured
-statuses, overdue reviews in red) and which tabs it has: 总台账, 现行有效, 定期回顾提醒, plus
-plain tables such as 培训副本发放.
+statuses, overdue reviews in red) and its tabs: 总台账, 现行有效, 定期回顾提醒, 培训副本发放….
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ from officeflow.xlsx_stream import (
     date_cell,
     display_width,
     link_target,
+    printed,
     text_cell,
     unique_text_cell,
     write_package,
@@ -95,6 +95,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("废止原因", "text", 30),
 )
 HEADERS: tuple[str, ...] = tuple(header for header, _, _ in COLUMNS)
+_HIDDEN = (HEADERS.index("SHA-256"),)  # hidden until unhidden: nobody reads 64 hex digits on paper
 _LETTERS: tuple[str, ...] = tuple(column_letter(i) for i in range(len(COLUMNS)))
 FIELDS: tuple[str, ...] = (
     "doc_id", "name", "kind_label", "version", "status", "effective_date", "expiry_date",
@@ -221,8 +222,8 @@ def write_workbook(path: Path, sheets: Sequence[RegisterSheet | RenderedSheet | 
     register = [sheet for sheet in sheets if isinstance(sheet, RegisterSheet)]
     widths = rendered[0].widths if rendered else column_widths(register[0].rows if register else [])
     parts = [
-        _table_part(sheet) if isinstance(sheet, TableSheet)
-        else _rendered_part(sheet, selected=number == 1) if isinstance(sheet, RenderedSheet)
+        _table_part(sheet, today) if isinstance(sheet, TableSheet)
+        else _rendered_part(sheet, selected=number == 1, today=today) if isinstance(sheet, RenderedSheet)
         else _register_part(sheet, widths, today, selected=number == 1)
         for number, sheet in enumerate(sheets, start=1)
     ]  # fmt: skip
@@ -247,16 +248,16 @@ def column_widths(rows: Sequence[RegisterRow]) -> list[float]:
     return widths
 
 
-def _rendered_part(sheet: RenderedSheet, selected: bool) -> SheetPart:
-    return SheetPart(sheet.name, HEADERS, sheet.widths, sheet.row_count, (), sheet.links,
-                     selected=selected, select_first_row=True, landscape=True, body=sheet.body)
+def _rendered_part(sheet: RenderedSheet, selected: bool, today: date) -> SheetPart:
+    return SheetPart(sheet.name, HEADERS, sheet.widths, sheet.row_count, (), sheet.links, selected=selected,
+                     select_first_row=True, body=sheet.body, **printed(TITLE, sheet.name, today, _HIDDEN))
 
 
 def _register_part(sheet: RegisterSheet, widths: Sequence[float], today: date, selected: bool) -> SheetPart:
     links = Links()
     rows = (_row_xml(number, row, today, links) for number, row in enumerate(sheet.rows, start=2))
-    return SheetPart(sheet.name, HEADERS, widths, len(sheet.rows), rows, links,
-                     selected=selected, select_first_row=True, landscape=True)
+    return SheetPart(sheet.name, HEADERS, widths, len(sheet.rows), rows, links, selected=selected,
+                     select_first_row=True, **printed(TITLE, sheet.name, today, _HIDDEN))
 
 
 def _row_xml(number: int, row: RegisterRow, today: date, links: Links) -> str:
@@ -325,10 +326,9 @@ def _place(number: int, row: _RenderedRow, links: Links) -> str:
     return row.head.replace(_MARK, r) + link + row.tail.replace(_MARK, r)
 
 
-def _table_part(sheet: TableSheet) -> SheetPart:
-    headers = [header for header, _, _ in sheet.columns]
-    widths = [width for _, _, width in sheet.columns]
-    return SheetPart(sheet.name, headers, widths, len(sheet.rows), _table_rows(sheet))
+def _table_part(sheet: TableSheet, today: date) -> SheetPart:
+    headers, widths = [header for header, _, _ in sheet.columns], [width for _, _, width in sheet.columns]
+    return SheetPart(sheet.name, headers, widths, len(sheet.rows), _table_rows(sheet), **printed(TITLE, sheet.name, today))
 
 
 def _table_rows(sheet: TableSheet) -> Iterator[str]:

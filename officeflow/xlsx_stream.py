@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from officeflow.text import cut_utf16, escape_xstring
 from officeflow.xlsx_styles import HEADER_STYLE, NS_MAIN, XML_DECL, Styles
@@ -185,8 +185,18 @@ class SheetPart:
     links: Links | None = None  # filled while `rows` is consumed
     selected: bool = False  # the tab open when the workbook opens
     select_first_row: bool = False  # put the cursor on A2 (below the frozen header)
-    landscape: bool = False  # A4 landscape when printed
+    landscape: bool = False  # printed A4 landscape, one page wide, as many pages long as it takes
+    hidden_columns: Sequence[int] = ()  # 0-based columns hidden until unhidden (SHA-256)
+    print_header: str = ""  # the printed page header, in Excel's header codes (&L, &R…)
     body: IO[bytes] | None = None  # rows already rendered (a temp file), copied before `rows`
+
+
+def printed(title: str, tab: str, day: date, hidden: Sequence[int] = ()) -> dict[str, Any]:
+    """SheetPart arguments for a tab that prints: landscape, one page wide, `hidden` columns,
+    the title and tab on the left and the export date on the right of every page's header
+    (Excel header codes: a literal & is written &&)."""
+    header = f"&L{title.replace('&', '&&')} · {tab.replace('&', '&&')}&R导出日期 {day:%Y-%m-%d}"
+    return {"landscape": True, "hidden_columns": tuple(hidden), "print_header": header}
 
 
 def check_sheets(names: Sequence[str], row_counts: Sequence[int]) -> None:
@@ -240,8 +250,10 @@ def _write_sheet(fh: IO[bytes], sheet: SheetPart) -> None:
 
 def _sheet_head(sheet: SheetPart) -> str:
     cols = "".join(
-        f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(sheet.widths, 1)
+        f'<col min="{i}" max="{i}" width="{w}" customWidth="1"{_HIDDEN if i - 1 in sheet.hidden_columns else ""}/>'
+        for i, w in enumerate(sheet.widths, 1)
     )
+    fit = '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' if sheet.landscape else ""
     header = "".join(
         f'<c r="{column_letter(i)}1" s="{HEADER_STYLE}" t="inlineStr"><is><t>{escape(text)}</t></is></c>'
         for i, text in enumerate(sheet.headers)
@@ -251,7 +263,7 @@ def _sheet_head(sheet: SheetPart) -> str:
         '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>' if sheet.select_first_row else ""
     )
     return (
-        f"{XML_DECL}<worksheet {NS_MAIN} {_NS_R}>"
+        f"{XML_DECL}<worksheet {NS_MAIN} {_NS_R}>{fit}"
         f'<sheetViews><sheetView workbookViewId="0"{tab}>'
         '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
         f"{selection}</sheetView></sheetViews>"
@@ -280,12 +292,17 @@ def _sheet_tail(sheet: SheetPart) -> Iterator[str]:
         yield "</hyperlinks>"
     yield '<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
     if sheet.landscape:
-        yield '<pageSetup paperSize="9" orientation="landscape"/>'
+        yield '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+    if sheet.print_header:
+        yield (f"<headerFooter><oddHeader>{escape(sheet.print_header)}</oddHeader>"
+               f"<oddFooter>{escape(_PAGE_FOOTER)}</oddFooter></headerFooter>")
     yield "</worksheet>"
 
 
 # --- the fixed parts of the package -----------------------------------------------------------
 
+_HIDDEN = ' hidden="1"'
+_PAGE_FOOTER = "&C第 &P 页，共 &N 页"
 _NS_R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
