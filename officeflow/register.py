@@ -95,7 +95,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("废止原因", "text", 30),
 )
 HEADERS: tuple[str, ...] = tuple(header for header, _, _ in COLUMNS)
-_HIDDEN = (HEADERS.index("SHA-256"),)  # hidden until unhidden: nobody reads 64 hex digits on paper
+_HIDDEN = (HEADERS.index("源文件"), HEADERS.index("SHA-256"))  # paths and hashes: unhide to read
 _LETTERS: tuple[str, ...] = tuple(column_letter(i) for i in range(len(COLUMNS)))
 FIELDS: tuple[str, ...] = (
     "doc_id", "name", "kind_label", "version", "status", "effective_date", "expiry_date",

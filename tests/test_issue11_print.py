@@ -22,7 +22,7 @@ def test_every_register_tab_is_set_up_for_printing(tmp_path: Path, workspace: Wo
     assert process_bytes(path.read_bytes(), path.name, workspace, ledger, TODAY).result is Result.ISSUED
     publish(workspace, ledger, TODAY)
     book = openpyxl.load_workbook(workspace.register_path)
-    sha = openpyxl.utils.get_column_letter(HEADERS.index("SHA-256") + 1)
+    sha, source = (openpyxl.utils.get_column_letter(HEADERS.index(h) + 1) for h in ("SHA-256", "源文件"))
     for sheet in book.worksheets[:3]:
         assert (sheet.page_setup.orientation, sheet.page_setup.paperSize) == ("landscape", 9)
         assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
@@ -31,4 +31,4 @@ def test_every_register_tab_is_set_up_for_printing(tmp_path: Path, workspace: Wo
         assert sheet.oddHeader.left.text == f"流程文件总台账 · {sheet.title}"
         assert sheet.oddHeader.right.text == "导出日期 2024-09-01"
         assert sheet.oddFooter.center.text == "第 &P 页，共 &N 页"
-        assert sheet.column_dimensions[sha].hidden is True
+        assert sheet.column_dimensions[sha].hidden is True and sheet.column_dimensions[source].hidden is True
