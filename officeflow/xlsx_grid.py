@@ -287,8 +287,6 @@ def _position(ref: str) -> tuple[int, int]:
 
 def _cell(c: Any, row: int, column: int, strings: list[str], styles: _Styles, epoch: datetime) -> Cell:
     """openpyxl's WorkSheetParser.parse_cell, data_only=False."""
-    from openpyxl.utils.datetime import from_excel
-
     data_type = c.get("t", "n")
     style = _style_index(c.get("s"), styles)
     formula = c.find(NS + "f")
@@ -305,6 +303,8 @@ def _cell(c: Any, row: int, column: int, strings: list[str], styles: _Styles, ep
     if data_type == "n":
         value = float(value) if "." in value or "E" in value or "e" in value else int(value)
         if style in styles.dates:
+            from openpyxl.utils.datetime import from_excel  # only for date cells
+
             try:
                 return Cell(row, column, from_excel(value, epoch, timedelta=style in styles.durations), "d")
             except (OverflowError, ValueError):
