@@ -13,6 +13,7 @@ import pytest
 from conftest import TODAY
 from factory import REVISIONS, STEPS, make_workbook
 
+from officeflow.archive import plan_paths
 from officeflow.fsutil import sha256_file
 from officeflow.ledger import SqliteLedger
 from officeflow.pipeline import Outcome, Result, process_bytes
@@ -213,12 +214,16 @@ def test_future_version_is_pending_and_register_shows_both(tmp_path: Path, works
 def test_path_parts_from_user_data_stay_inside_outbox(tmp_path: Path, workspace: Workspace,
                                                       ledger: SqliteLedger, category: str,
                                                       department: str, folder: str) -> None:
+    # Such a name is a finding on its cell (issue 11 item 6: the author fixes it) ...
     outcome = run(make_workbook(tmp_path, fields={"流程类别": category, "主责部门": department}),
                   workspace, ledger)
-    assert outcome.result is Result.ISSUED
-    assert outcome.document == workspace.outbox / folder / "2024-08-01" / "CRM-CS-2024-005_V1.0.docx"
-    roots = (workspace.outbox.resolve(), (workspace.root / "records").resolve())  # reading copies, as-issued
-    assert all(any(p.resolve().is_relative_to(r) for r in roots) for p in workspace.root.rglob("*.docx"))
+    assert outcome.result is Result.REJECTED
+    assert [(f.code, str(f.where)) for f in outcome.findings] == [
+        ("archive.folder-name", "基本信息!B8"), ("archive.folder-name", "基本信息!B9")]
+    assert list(workspace.root.rglob("*.docx")) == []
+    # ... and the archive still never leaves outbox/ whatever it is given (rebuild, old records).
+    paths = plan_paths(category, department, date(2024, 8, 1), "CRM-CS-2024-005", "V1.0")
+    assert paths.document == f"{folder}/2024-08-01/CRM-CS-2024-005_V1.0.docx"
 
 
 def test_rejected_workbook_writes_nothing_but_an_event(tmp_path: Path, workspace: Workspace,
