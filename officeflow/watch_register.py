@@ -15,6 +15,7 @@ log = logging.getLogger("officeflow.watcher")
 
 REGISTER_MAX_DELAY = 60.0  # under a steady stream, still export at least this often
 REGISTER_STAMP = "register.stamp"
+STALE_CHECK_SECONDS = 2.0  # how often an idle watcher asks the ledger whether the register is behind
 
 
 class RegisterExporter:
@@ -31,6 +32,7 @@ class RegisterExporter:
         self.dirty_since = time.monotonic()
         self.last_change = 0.0
         self.next_try = 0.0
+        self.next_stale_check = 0.0
         self.failures = 0
         self.last_error = ""
         self.exports = 0
@@ -57,6 +59,16 @@ class RegisterExporter:
         if date.today() != self.day:  # a new day: statuses follow the calendar
             self.day = date.today()
             self.changed(now)
+        if not self.dirty and now >= self.next_stale_check:
+            # Another host (or `process`) issued and has not exported, e.g. it died first.
+            self.next_stale_check = now + STALE_CHECK_SECONDS
+            try:
+                stale = self.ledger.register_stale()
+            except database_errors() as exc:  # the database is away: asked again later
+                log.warning("cannot ask the ledger whether the register is current: %s", exc)
+                stale = False
+            if stale:
+                self.changed(now)
         if not self.dirty or now < self.next_try:
             return
         overdue = now - self.dirty_since >= REGISTER_MAX_DELAY
