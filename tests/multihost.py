@@ -79,8 +79,12 @@ class Site:
         return self.root / f"host{number}"
 
     def env(self, number: int) -> dict[str, str]:
-        return {**os.environ, "PYTHONPATH": str(ROOT), "OFFICEFLOW_LEDGER_URL": self.url,
-                "OFFICEFLOW_HOST": f"site-{number}", "OFFICEFLOW_CLAIM_LEASE_SECONDS": str(self.lease_seconds)}
+        """The host's environment; without a URL its SQLite ledger (bench/multihost_bench.py)."""
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "OFFICEFLOW_LEDGER_URL": self.url,
+               "OFFICEFLOW_HOST": f"site-{number}", "OFFICEFLOW_CLAIM_LEASE_SECONDS": str(self.lease_seconds)}
+        if not self.url:
+            del env["OFFICEFLOW_LEDGER_URL"]
+        return env
 
     def command(self, number: int, *args: str) -> subprocess.Popen[bytes]:
         with (self.host_root(number) / "watch.log").open("ab") as log:  # the child keeps its own copy
