@@ -3,7 +3,8 @@
 Prints figures, asserts nothing. For each size a ledger is filled once (ledger_bench's
 realistic versions), then measured two ways, each in a fresh process:
 - `cli`: `officeflow register export` end to end (start-up, re-marking pass, export), as cron
-  or the watcher's quiet-spell export runs it: wall time and the process's peak RSS;
+  or the watcher's quiet-spell export runs it: wall time, CPU time (less sensitive to other
+  work on the machine) and the process's peak RSS;
 - `export`: `export_register_from_ledger` alone (the streamed rows and writer).
 Goal: ≤ 150 MB peak at 200k and ≤ 3 s at 50k through the CLI. `--url` measures PostgreSQL.
 
@@ -87,22 +88,24 @@ def _child_export(folder: Path, url: str | None) -> None:
     rows = export_register_from_ledger(ws, ledger, TODAY)
     seconds = time.perf_counter() - started
     ledger.close()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": peak}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": usage.ru_maxrss / 1024,
+                      "cpu": usage.ru_utime + usage.ru_stime}))
 
 
 def _measure(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Wall seconds and peak RSS (MB) of one child process, via a fresh wrapper per run."""
     wrapper = ("import json, resource, subprocess, sys, time; t = time.perf_counter(); "
                "p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-               "print(json.dumps([time.perf_counter() - t, "
-               "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, p.returncode, p.stdout]))")
+               "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+               "print(json.dumps([time.perf_counter() - t, u.ru_maxrss / 1024, u.ru_utime + u.ru_stime, "
+               "p.returncode, p.stdout]))")
     out = subprocess.run([sys.executable, "-c", wrapper, *argv], env=env, capture_output=True, text=True,
                          check=True)
-    seconds, peak, code, stdout = json.loads(out.stdout)
+    seconds, peak, cpu, code, stdout = json.loads(out.stdout)
     if code != 0:
         raise SystemExit(f"{argv} failed: {stdout}")
-    return seconds, peak, stdout
+    return seconds, peak, cpu, stdout
 
 
 def main() -> None:
@@ -128,12 +131,12 @@ def main() -> None:
             fill(args.url, folder, size)
             if args.url:
                 (folder / "officeflow.toml").write_text(f'ledger_url = "{args.url}"\n', encoding="utf-8")
-            seconds, peak, _ = _measure([*cli, "-w", str(folder), "register", "export"], env)
-            print(f"{size:>7} versions  cli register export {seconds:6.2f} s  peak {peak:6.1f} MB")
-            _, _, stdout = _measure([sys.executable, __file__, "--child", str(folder), args.url or ""], env)
+            seconds, peak, cpu, _ = _measure([*cli, "-w", str(folder), "register", "export"], env)
+            print(f"{size:>7} versions  cli register export {seconds:6.2f} s (CPU {cpu:6.2f} s)  peak {peak:6.1f} MB")
+            _, _, _, stdout = _measure([sys.executable, __file__, "--child", str(folder), args.url or ""], env)
             alone = json.loads(stdout.strip().splitlines()[-1])
-            print(f"{'':>7}           export alone        {alone['seconds']:6.2f} s  "
-                  f"peak {alone['peak_mb']:6.1f} MB  ({alone['rows']} rows)")
+            print(f"{'':>7}           export alone        {alone['seconds']:6.2f} s (CPU {alone['cpu']:6.2f} s, "
+                  f"whole child)  peak {alone['peak_mb']:6.1f} MB  ({alone['rows']} rows)")
 
 
 if __name__ == "__main__":
