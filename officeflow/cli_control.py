@@ -30,7 +30,7 @@ def status(ctx: click.Context, doc_id: str) -> None:
     with opened_ledger(workspace) as ledger:
         lines = status_report(workspace, ledger, doc_id)
     click.echo(f"{doc_id}  {lines[-1].record.name}")
-    click.echo("版本   状态    生效日期    失效日期    下次复审    终审人  接收时间          废止原因")
+    click.echo("版本   状态    生效日期    失效日期    下次回顾    终审人  接收时间          废止原因")
     for line in lines:
         r, s = line.record, line.state
         # Dates as text first: a format spec on a date object is an strftime pattern.
@@ -84,12 +84,12 @@ def due(ctx: click.Context, within_days: int) -> None:
         items = due_reviews(workspace, ledger, within_days)
         feedback = feedback_counts(ledger) if items else {}
     if not items:
-        click.echo(f"{within_days} 天内没有到期的复审 (no reviews due)")
+        click.echo(f"{within_days} 天内没有到期的定期回顾")
     for item in items:
         r = item.record
         when = (click.style(f"已逾期 {-item.days_left} 天", fg="red") if item.days_left < 0
                 else f"{item.days_left} 天后到期")
-        click.echo(f"{r.doc_id} {r.version}  {r.name}  复审日期 {item.due}  {when}  负责人 {r.owner}"
+        click.echo(f"{r.doc_id} {r.version}  {r.name}  回顾日期 {item.due}  {when}  负责人 {r.owner}"
                    f"  反馈 {feedback.get(r.doc_id, 0)} 条")
 
 

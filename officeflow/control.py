@@ -117,7 +117,7 @@ class DueReview:
 
 def due_reviews(workspace: Workspace, ledger: Ledger, within_days: int = 30,
                 today: date | None = None) -> list[DueReview]:
-    """Current documents whose periodic review (复审) is due within N days or overdue."""
+    """Current documents whose periodic review (定期回顾) is due within N days or overdue."""
     today = today or date.today()
     months = workspace.settings.review_interval_months
     by_doc: dict[str, list[VersionRecord]] = {}

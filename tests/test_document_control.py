@@ -242,7 +242,7 @@ def test_status_prints_every_date(tmp_path: Path, workspace: Workspace, ledger: 
     review = "2024-12-01" if date.today() < date(2024, 12, 1) else "2024-12-01"
     assert result.output.splitlines() == [
         f"{DOC}  客户投诉处理流程",
-        "版本   状态    生效日期    失效日期    下次复审    终审人  接收时间          废止原因",
+        "版本   状态    生效日期    失效日期    下次回顾    终审人  接收时间          废止原因",
         f"V1.0   已失效   2024-02-01  2024-06-01  -           赵总    {received[0]}",
         f"V1.1   现行有效  2024-06-01  -           {review}  赵总    {received[1]}",
     ]

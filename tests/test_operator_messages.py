@@ -156,7 +156,7 @@ def test_status_and_diff_take_ids_and_versions_in_any_case(tmp_path: Path) -> No
     lines = out.splitlines()
     assert code == 0
     assert lines[:3] == [f"{DOC}  客户投诉处理流程",
-                         "版本   状态    生效日期    失效日期    下次复审    终审人  接收时间          废止原因",
+                         "版本   状态    生效日期    失效日期    下次回顾    终审人  接收时间          废止原因",
                          f"V1.0   已失效   2024-08-01  {effective}  -           赵总    {first}"]
     assert lines[3].startswith(f"V1.1   现行有效  {effective}  -           ") and lines[3].endswith(f"赵总    {second}")
     code, out, _ = run(tmp_path, "diff", "crm-cs-2024-005", "v1.0", "ｖ１.１")

@@ -67,9 +67,14 @@ def test_due_counts_the_feedback_of_each_document(due_soon: Workspace) -> None:
     crm_due = next_review_date(TODAY - timedelta(days=172), 6)
     hr_due = next_review_date(TODAY - timedelta(days=200), 6)
     assert result.output.splitlines() == [
-        f"{HR} V1.0  新员工入职培训流程  复审日期 {hr_due}  已逾期 {(TODAY - hr_due).days} 天  负责人 陈静  反馈 0 条",
-        f"{CRM} V1.0  客户投诉处理流程  复审日期 {crm_due}  {(crm_due - TODAY).days} 天后到期  负责人 王敏  反馈 2 条",
+        f"{HR} V1.0  新员工入职培训流程  回顾日期 {hr_due}  已逾期 {(TODAY - hr_due).days} 天  负责人 陈静  反馈 0 条",
+        f"{CRM} V1.0  客户投诉处理流程  回顾日期 {crm_due}  {(crm_due - TODAY).days} 天后到期  负责人 王敏  反馈 2 条",
     ]
+
+
+def test_due_with_nothing_due_says_so_in_the_seeds_word(workspace: Workspace) -> None:
+    result = CliRunner().invoke(main, ["-w", str(workspace.root), "due", "--within", "30"])
+    assert (result.exit_code, result.output) == (0, "30 天内没有到期的定期回顾\n")
 
 
 def test_feedback_lists_the_items_oldest_first(due_soon: Workspace) -> None:
