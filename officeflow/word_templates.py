@@ -205,9 +205,31 @@ def add_labelled_line(doc: DocumentObject, label: str, key: str) -> None:
     paragraph.add_run(var(key))
 
 
+def add_text_lines(doc: DocumentObject, key: str) -> None:
+    """A text field as one body paragraph per line the author typed (Alt+Enter in Excel).
+
+    A line break inside one paragraph would start the next line at the margin, without the
+    first-line indent; one paragraph per line gives every line the same indent.
+    """
+    line = "line"
+    doc.add_paragraph(f"{{%p for {line} in ({key}|string).splitlines() or [''] %}}", style=STYLE_BODY)
+    doc.add_paragraph(var(line), style=STYLE_BODY)
+    doc.add_paragraph("{%p endfor %}", style=STYLE_BODY)
+
+
+def keep_table_with_next(table: DocxTable) -> None:
+    """Keep every paragraph of `table` with the next one, so the table and what follows it
+    (the 批准人 line) move to a new page together rather than leave the line alone."""
+    for row in table.rows:
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
+
+
 def add_sign_off(doc: DocumentObject, kind: KindSpec) -> None:
     """The approval line under 审核与批准: who approved, from when it applies."""
     sign_off = doc.add_paragraph(style=STYLE_BODY)
+    sign_off.paragraph_format.keep_together = True
     sign_off.paragraph_format.first_line_indent = Pt(0)
     sign_off.paragraph_format.space_before = Pt(10)
     sign_off.alignment = WD_ALIGN_PARAGRAPH.RIGHT
@@ -218,9 +240,11 @@ def add_sign_off(doc: DocumentObject, kind: KindSpec) -> None:
 def add_table_section(doc: DocumentObject, kind: KindSpec, number: int, table: Table) -> None:
     add_heading(doc, number, table.word_title)
     if table.extra_columns is not None:
-        add_column_loop_table(doc, kind, table)
+        docx_table = add_column_loop_table(doc, kind, table)
     else:
-        add_loop_table(doc, table)
+        docx_table = add_loop_table(doc, table)
+    if table.key == REVIEW_RECORDS.key:
+        keep_table_with_next(docx_table)
     if table.word.note:
         add_labelled_line(doc, _fields(kind)[table.word.note].label, table.word.note)
     if table.word.legend:
@@ -276,7 +300,7 @@ def build_document(kind: KindSpec) -> DocumentObject:
             add_table_section(doc, kind, number, tables[key])
         else:
             add_heading(doc, number, kind.field(key).label)
-            doc.add_paragraph(var(key), style=STYLE_BODY)
+            add_text_lines(doc, key)
         number += 1
         if key == kind.step_table and has_lanes(kind):  # the diagram right after its steps
             add_flowchart_section(doc, number)

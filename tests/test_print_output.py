@@ -1,0 +1,96 @@
+"""Issue 11 items 14 and 15: the Word document a quality office prints.
+
+Workbooks are filled the way a person fills the template (tests/factory.py) and run through
+the real pipeline; the produced .docx is opened and read paragraph by paragraph.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import TODAY
+from docx import Document
+from docx.oxml.ns import qn
+from factory import make_workbook, sop_sheets, write_book
+
+from officeflow.ledger import SqliteLedger
+from officeflow.pipeline import Result, process_bytes
+from officeflow.settings import Workspace
+
+OBJECTIVE = "客户投诉24小时内响应；\n7个工作日内解决；\n客户满意度≥90%。"
+
+
+def issue(tmp_path: Path, workspace: Workspace, ledger: SqliteLedger, fields: dict | None = None):
+    path = write_book(tmp_path / "book.xlsx", sop_sheets(fields)) if fields else make_workbook(tmp_path)
+    outcome = process_bytes(path.read_bytes(), path.name, workspace, ledger, TODAY)
+    assert outcome.result is Result.ISSUED, outcome.findings
+    assert outcome.document is not None
+    return outcome
+
+
+def section_paragraphs(document, heading_suffix: str) -> list:
+    """The body paragraphs between the heading ending in `heading_suffix` and the next heading."""
+    body = document.element.body
+    out: list = []
+    inside = False
+    for element in body.iterchildren():
+        if element.tag != qn("w:p"):
+            if inside:
+                break
+            continue
+        paragraph = next(p for p in document.paragraphs if p._p is element)
+        if paragraph.style.name == "Heading 1":
+            if inside:
+                break
+            inside = paragraph.text.endswith(heading_suffix)
+            continue
+        if inside:
+            out.append(paragraph)
+    return out
+
+
+def test_every_line_of_a_multi_line_objective_has_the_same_indent(tmp_path: Path, workspace: Workspace,
+                                                                 ledger: SqliteLedger) -> None:
+    outcome = issue(tmp_path, workspace, ledger, {"流程目标": OBJECTIVE})
+    document = Document(str(outcome.document))
+    paragraphs = section_paragraphs(document, "、流程目标")
+    assert [p.text for p in paragraphs] == ["客户投诉24小时内响应；", "7个工作日内解决；", "客户满意度≥90%。"]
+    assert {p.style.name for p in paragraphs} == {"OF Body"}
+    assert [p._p.findall(f".//{qn('w:br')}") for p in paragraphs] == [[], [], []]
+
+
+def test_the_sign_off_block_is_kept_with_its_heading(tmp_path: Path, workspace: Workspace,
+                                                    ledger: SqliteLedger) -> None:
+    outcome = issue(tmp_path, workspace, ledger)
+    document = Document(str(outcome.document))
+    body = list(document.element.body.iterchildren())
+    heading = next(e for e in body if e.tag == qn("w:p") and "".join(e.itertext()).endswith("、审核与批准"))
+    block = body[body.index(heading):]
+    sign_off = next(e for e in block if "".join(e.itertext()).startswith("批准人："))
+    chain = block[:block.index(sign_off)]
+    paragraphs = [p for e in chain for p in ([e] if e.tag == qn("w:p") else e.iter(qn("w:p")))]
+    # Every paragraph before the 批准人 line (heading, each cell of the table) keeps with the next
+    # one, and no paragraph of the block splits: the block moves to the next page whole.
+    unkept = ["".join(p.itertext()) for p in paragraphs if not _keeps_next(document, p)]
+    assert unkept == []
+    assert _style_or_own(document, sign_off, "w:keepLines")
+
+
+def _keeps_next(document, p) -> bool:
+    return _style_or_own(document, p, "w:keepNext")
+
+
+def _style_or_own(document, p, tag: str) -> bool:
+    ppr = p.find(qn("w:pPr"))
+    if ppr is not None and ppr.find(qn(tag)) is not None:
+        return ppr.find(qn(tag)).get(qn("w:val"), "true") not in ("0", "false")
+    style_id = ppr.find(qn("w:pStyle")).get(qn("w:val")) if ppr is not None and ppr.find(qn("w:pStyle")) is not None else None
+    styles = document.styles.element
+    while style_id:
+        style = next(s for s in styles.iterchildren(qn("w:style")) if s.get(qn("w:styleId")) == style_id)
+        sppr = style.find(qn("w:pPr"))
+        if sppr is not None and sppr.find(qn(tag)) is not None:
+            return sppr.find(qn(tag)).get(qn("w:val"), "true") not in ("0", "false")
+        based = style.find(qn("w:basedOn"))
+        style_id = based.get(qn("w:val")) if based is not None else None
+    return False
