@@ -115,7 +115,7 @@ def init(ctx: click.Context, directory: Path | None) -> None:
             shutil.copyfile(word_template(workspace, kind.word_template), target)
         sheet = root / "templates" / f"{kind.key}.xlsx"
         if not sheet.exists():
-            write_template(kind, sheet)
+            write_template(kind, sheet, workspace.settings)
     click.echo(f"工作区已就绪 Workspace ready: {root.resolve()}")
 
 
@@ -124,15 +124,18 @@ def init(ctx: click.Context, directory: Path | None) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the workbook (default: <kind>.xlsx here).")
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
-def template(kind: str, output: Path | None, force: bool) -> None:
+@click.pass_context
+def template(ctx: click.Context, kind: str, output: Path | None, force: bool) -> None:
     """Write a blank template workbook for KIND (dropdowns, hints, an example)."""
     from officeflow.kinds import KINDS
+    from officeflow.settings import load_settings
     from officeflow.workbook_template import write_template
 
     target = output or Path(f"{kind}.xlsx")
     if target.exists() and not force:  # it may be an author's filled workbook
         raise OfficeflowError(f"{target} 已存在，未覆盖。确需覆盖请加 --force。")
-    write_template(KINDS[kind], target)
+    # the workspace's controlled lists and review levels (defaults when there is no workspace)
+    write_template(KINDS[kind], target, load_settings(Path(ctx.obj["workspace"])))
     click.echo(f"模板已生成 Template written: {target}")
 
 

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import openpyxl
@@ -50,6 +51,26 @@ def test_template_writes_a_blank_workbook(tmp_path: Path) -> None:
     assert code == 0, output
     book = openpyxl.load_workbook(target)
     assert book["基本信息"]["B3"].value == "标准化服务流程"
+
+
+def _dropdowns(sheet: Any) -> list[str]:
+    return [str(dv.formula1) for dv in sheet.data_validations.dataValidation if dv.type == "list"]
+
+
+def test_template_and_init_use_the_workspace_settings(tmp_path: Path) -> None:
+    """Controlled 流程类别 and an added review level reach the dropdowns of the blank workbooks."""
+    (tmp_path / "officeflow.toml").write_text(
+        'categories = ["客户服务类", "质量管理类"]\nreview_levels = ["初审", "复审", "会签", "终审"]\n',
+        encoding="utf-8")
+    target = tmp_path / "blank.xlsx"
+    code, output = invoke("-w", str(tmp_path), "template", "sop", "-o", str(target))
+    assert code == 0, output
+    code, output = invoke("init", str(tmp_path))
+    assert code == 0, output
+    for path in (target, tmp_path / "templates" / "sop.xlsx"):
+        book = openpyxl.load_workbook(path)
+        assert '"客户服务类,质量管理类"' in _dropdowns(book["基本信息"]), path
+        assert '"初审,复审,会签,终审"' in _dropdowns(book["审核记录"]), path
 
 
 def test_validate_prints_located_findings_and_exits_1(tmp_path: Path) -> None:
