@@ -149,6 +149,7 @@ def load_archived(workspace: Workspace, record: VersionRecord) -> ParsedDocument
         raw = read_workbook(path.read_bytes())
     except (OSError, Unreadable):
         return None
+    raw.kind = tailored(raw.kind, workspace.settings)  # an added review level is no finding on the archive
     return parse_document(raw, raw.epoch)
 
 

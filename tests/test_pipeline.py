@@ -11,14 +11,14 @@ import docx
 import openpyxl
 import pytest
 from conftest import TODAY
-from factory import REVISIONS, STEPS, make_workbook
+from factory import REVIEWS, REVISIONS, STEPS, make_workbook
 
 from officeflow.archive import plan_paths
 from officeflow.fsutil import sha256_file
 from officeflow.ledger import SqliteLedger
-from officeflow.pipeline import Outcome, Result, process_bytes
+from officeflow.pipeline import Outcome, Result, load_archived, process_bytes
 from officeflow.publish import export_register_from_ledger
-from officeflow.settings import Workspace
+from officeflow.settings import Settings, Workspace
 
 ARCHIVED = Path("客户服务类/客服部/2024-08-01")
 
@@ -123,6 +123,20 @@ def test_duplicate_drop_is_a_no_op(tmp_path: Path, workspace: Workspace, ledger:
     assert again.message == "与已归档的 CRM-CS-2024-005 V1.0 内容完全相同，未重复处理。"
     assert sorted(workspace.outbox.rglob("*")) == files_before
     assert len(ledger.versions()) == 1
+
+
+def test_an_added_review_level_is_read_back_from_the_archive(tmp_path: Path, workspace: Workspace,
+                                                              ledger: SqliteLedger) -> None:
+    """The archived source is parsed with the workspace's review levels: the same file again is a duplicate,
+    and its 会签 row is no finding when it is read back (diff, drafted entries)."""
+    four = Workspace(workspace.root, Settings(review_levels=["初审", "复审", "会签", "终审"]))
+    reviews = [*REVIEWS[:2], ["会签", "孙丽", date(2024, 7, 8), "通过", "同意"], REVIEWS[2]]
+    source = make_workbook(tmp_path, reviews=reviews)
+    assert run(source, four, ledger).result is Result.ISSUED
+    again = run(source, four, ledger)
+    assert (again.result, again.message) == (Result.DUPLICATE, "与已归档的 CRM-CS-2024-005 V1.0 内容完全相同，未重复处理。")
+    archived = load_archived(four, ledger.versions()[0])
+    assert archived is not None and archived.findings == []
 
 
 def test_same_version_with_changed_content_is_rejected(tmp_path: Path, workspace: Workspace,
