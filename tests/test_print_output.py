@@ -11,7 +11,7 @@ from pathlib import Path
 from conftest import TODAY
 from docx import Document
 from docx.oxml.ns import qn
-from factory import make_workbook, sop_sheets, write_book
+from factory import STEPS, make_workbook, sop_sheets, write_book
 
 from officeflow.ledger import SqliteLedger
 from officeflow.pipeline import Result, process_bytes
@@ -94,3 +94,18 @@ def _style_or_own(document, p, tag: str) -> bool:
         based = style.find(qn("w:basedOn"))
         style_id = based.get(qn("w:val")) if based is not None else None
     return False
+
+
+def test_characters_the_fonts_lack_are_warned_on_their_cell(tmp_path: Path, workspace: Workspace,
+                                                           ledger: SqliteLedger) -> None:
+    steps = [list(row) for row in STEPS]
+    steps[0][1] = f"{steps[0][1]}✅"
+    sheets = sop_sheets({"流程目标": "客户投诉24小时内响应🚀，满意度≥90%★🚀"}, steps=steps)
+    path = write_book(tmp_path / "book.xlsx", sheets)
+    outcome = process_bytes(path.read_bytes(), path.name, workspace, ledger, TODAY)
+    lines = [f.located() for f in outcome.findings if f.code == "text.unsupported-char"]
+    assert lines == [
+        "基本信息!B13: “流程目标”含文档字体没有的字符“🚀”（U+1F680）：打印时可能显示为方框，请删去或改用文字。",
+        "流程步骤!B2: “操作内容”含文档字体没有的字符“✅”（U+2705）：打印时可能显示为方框，请删去或改用文字。",
+    ]
+    assert outcome.result is Result.ISSUED  # a warning: the document is still issued

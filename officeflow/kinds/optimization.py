@@ -11,6 +11,7 @@ from officeflow.catalog import Field, FieldType, KindSpec, Table, WordTable
 from officeflow.durations import describe_minutes, parse_duration
 from officeflow.findings import Finding, error, warning
 from officeflow.flow.branches import next_steps  # the 后续步骤 rule (officeflow.flowchart)
+from officeflow.glyph_rules import check_unsupported_chars
 from officeflow.kinds.common import BASIC_FIELDS, BASIC_INFO_ROWS, CLOSING_TABLES
 from officeflow.rules import RuleContext
 from officeflow.text import normalise_label
@@ -203,7 +204,7 @@ OPTIMIZATION = KindSpec(
     label="流程梳理优化",
     fields=OPTIMIZATION_FIELDS,
     tables=(STEPS, RACI, RISKS, PROPOSALS, *CLOSING_TABLES),
-    rules=(
+    rules=(check_unsupported_chars,
         rules.step_numbering,
         rules.step_roles_known,
         rules.step_durations,

@@ -8,6 +8,7 @@ from dataclasses import replace
 from officeflow import rules
 from officeflow.catalog import Field, FieldType, KindSpec, Table
 from officeflow.flow.branches import next_steps  # the 后续步骤 rule (officeflow.flowchart)
+from officeflow.glyph_rules import check_unsupported_chars
 from officeflow.kinds.common import BASIC_FIELDS, RELATED_DOCUMENTS, REVIEW_RECORDS, REVISION_LOG
 
 SCENARIO_FIELD = Field(
@@ -62,7 +63,7 @@ SCENARIO = KindSpec(
     label="业务场景流程",
     fields=(*BASIC_FIELDS, SCENARIO_FIELD),
     tables=(STEPS, KEY_POINTS, FORMS, REVISION_LOG, REVIEW_RECORDS),
-    rules=(
+    rules=(check_unsupported_chars,
         rules.step_numbering,
         rules.names_listed("departments", ("department", "supporting")),
         rules.step_durations,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from officeflow import rules
 from officeflow.catalog import Field, FieldType, KindSpec, Table
 from officeflow.flow.branches import next_steps  # the 后续步骤 rule (officeflow.flowchart)
+from officeflow.glyph_rules import check_unsupported_chars
 from officeflow.kinds.common import BASIC_FIELDS, CLOSING_TABLES
 
 STEPS = Table(
@@ -34,7 +35,7 @@ SOP = KindSpec(
     label="标准化服务流程",
     fields=BASIC_FIELDS,
     tables=(STEPS, *CLOSING_TABLES),
-    rules=(rules.step_numbering, rules.step_roles_known, rules.step_durations,
+    rules=(check_unsupported_chars, rules.step_numbering, rules.step_roles_known, rules.step_durations,
            rules.step_wording, next_steps),
     word_template="sop.docx",
     description=(

@@ -11,6 +11,7 @@ from officeflow import rules
 from officeflow.catalog import Field, FieldType, KindSpec, Table, WordTable
 from officeflow.findings import Finding, error, warning
 from officeflow.flow.branches import next_steps  # the 后续步骤 rule (officeflow.flowchart)
+from officeflow.glyph_rules import check_unsupported_chars
 from officeflow.kinds.common import BASIC_FIELDS, CLOSING_TABLES
 from officeflow.rules import RuleContext, vague_words_in
 
@@ -167,7 +168,7 @@ STANDARD = KindSpec(
     label="产品服务标准",
     fields=BASIC_FIELDS,
     tables=(STANDARDS, PROCEDURE, INSPECTIONS, *CLOSING_TABLES),
-    rules=(
+    rules=(check_unsupported_chars,
         rules.step_numbering,
         rules.step_roles_known,
         rules.step_durations,
