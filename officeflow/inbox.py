@@ -156,7 +156,8 @@ class StabilityTracker:
                 self.open_files.add(path)
                 continue
             self.open_files.discard(path)
-            if stat.S_ISREG(st.st_mode) and not _complete(path):
+            # an empty file has no zip directory to wait for: the gate says 文件为空 at once
+            if stat.S_ISREG(st.st_mode) and st.st_size and not _complete(path):
                 seen.incomplete_since = seen.incomplete_since or now
                 if now - seen.incomplete_since < self.grace_seconds:
                     continue  # a stalled copy gets time; the reader calls it corrupt after

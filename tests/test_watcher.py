@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from factory import make_workbook, register_values
 from test_intake import archived, book, processing_left, returned_files
+from test_intake import report as report_text
 
 from officeflow.ledger import open_ledger
 from officeflow.settings import Workspace, open_workspace
@@ -98,6 +99,14 @@ def test_tracker_waits_for_an_incomplete_zip_until_the_grace_ends(tmp_path: Path
     assert tracker.ready(20.0) == [] and tracker.ready(20.2) == [path]
 
 
+def test_tracker_does_not_wait_for_a_zip_directory_in_an_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.xlsx"
+    path.write_bytes(b"")
+    tracker = StabilityTracker(stable_seconds=0.1, grace_seconds=60.0)
+    tracker.observe(path)
+    assert tracker.ready(10.0) == [] and tracker.ready(10.2) == [path]  # stable: 文件为空 at once
+
+
 # -- live mode -----------------------------------------------------------------------------
 
 
@@ -166,6 +175,14 @@ def test_bad_files_do_not_stop_the_watcher(tmp_path: Path, workspace: Workspace)
         wait_for(lambda: "corrupt.问题清单.txt" in returned_files(workspace))  # after the grace
     summary = result["summary"]
     assert (summary.archived, summary.returned, summary.errors) == (1, 2, 0)
+
+
+def test_an_empty_file_is_returned_at_once_as_empty(workspace: Workspace) -> None:
+    with live(workspace, incomplete_grace_seconds=600.0) as result:
+        (workspace.inbox / "empty.xlsx").write_bytes(b"")
+        wait_for(lambda: "empty.问题清单.txt" in returned_files(workspace))  # not after the 600 s grace
+    assert "原因 Reason: 文件为空（0 字节）：请重新保存工作簿后提交。" in report_text(workspace, "empty").splitlines()
+    assert result["summary"].returned == 1
 
 
 def test_workbook_open_in_excel_waits_until_closed(workspace: Workspace) -> None:
