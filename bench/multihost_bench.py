@@ -83,9 +83,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="ofmh-") as tmp:
             folder = Path(tmp)
             books = sources(folder / "src", args.files)
-            rate = throughput(folder / "sqlite", None, 1, books)
-            print(f"{args.files} files, 1 watcher, SQLite:     {rate:5.2f} files/s")
-            for watchers in (int(w) for w in args.watchers.split(",")):
+            if books:  # --files 0: only the kill run
+                rate = throughput(folder / "sqlite", None, 1, books)
+                print(f"{args.files} files, 1 watcher, SQLite:     {rate:5.2f} files/s")
+            for watchers in (int(w) for w in args.watchers.split(",") if w and books):
                 rate = throughput(folder / f"pg{watchers}", app_database(cluster), watchers, books)
                 print(f"{args.files} files, {watchers} watcher(s), PostgreSQL: {rate:5.2f} files/s")
             if args.kill_run:
