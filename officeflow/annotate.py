@@ -168,8 +168,11 @@ def _apply_draft(ws: Worksheet, drafted: DraftedCell) -> None:
     cell.comment = _comment(text)
 
 
+RESUBMIT = "请修改后把工作簿重新放入收件箱（inbox）。"
+
+
 def format_report(file: str, reason: str, findings: Sequence[Finding], *, intake_id: str,
-                  at: datetime, files: Sequence[str] = ()) -> str:
+                  at: datetime, files: Sequence[str] = (), closing: str = RESUBMIT) -> str:
     """The plain-text report placed beside a returned file: why, and every finding located."""
     ordered = sort_findings(list(findings))
     errors = sum(1 for f in ordered if f.severity is Severity.ERROR)
@@ -188,5 +191,5 @@ def format_report(file: str, reason: str, findings: Sequence[Finding], *, intake
     if files:
         lines += ["", "退回的文件 Returned files:"]
         lines += [f"- {name}" for name in files]
-    lines += ["", "请修改后把工作簿重新放入收件箱（inbox）。"]
+    lines += ["", closing]  # a duplicate says there is nothing to fix
     return "\r\n".join(lines) + "\r\n"

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from officeflow.annotate import RESUBMIT
 from officeflow.claims import (
     CLAIM_FILE,
     CLAIM_PATH_KEY,
@@ -92,6 +93,7 @@ log = logging.getLogger(__name__)
 
 PIPELINE_LOCK = "intake.lock"
 ATTEMPTS_FILE = ".attempts"
+DUPLICATE_CLOSING = "无需修改：此文件已归档，不必重新提交。"
 MAX_ATTEMPTS = 3  # attempts that never ended (killed with their watcher) before a file is returned
 
 @dataclass
@@ -329,8 +331,10 @@ class Intake:
                 source = claim.path  # copied by streaming, still opened as a regular file only
             except (NotRegularFile, FileNotFoundError):
                 source = None
+        closing = DUPLICATE_CLOSING if result is IntakeResult.DUPLICATE else RESUBMIT
         returned = publish(self.workspace.returned, claim.name, claim.shown, claim.token,
-                           claim.received_at, saved.reason, list(saved.findings), saved.annotated, source)
+                           claim.received_at, saved.reason, list(saved.findings), saved.annotated, source,
+                           closing)
         self._finish(claim)
         return Handled(claim.shown, result, saved.doc_id, saved.version, saved.reason,
                        returned=returned, findings=list(saved.findings))

@@ -21,7 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from officeflow.annotate import ORIGINAL_MARK, REPORT_SUFFIX, format_report
+from officeflow.annotate import ORIGINAL_MARK, REPORT_SUFFIX, RESUBMIT, format_report
 from officeflow.findings import CellRef, Finding, Severity, error
 from officeflow.fsutil import (
     atomic_copy,
@@ -90,7 +90,7 @@ def split_name(name: str) -> tuple[str, str]:
 
 def publish(folder: Path, name: str, shown: str, token: str, at: datetime, reason: str,
             findings: list[Finding], annotated: bytes | None,
-            source: bytes | Path | None) -> list[Path]:
+            source: bytes | Path | None, closing: str = RESUBMIT) -> list[Path]:
     """Write the returned files; the report first, as the no-overwrite reservation.
 
     `name` is the file's real name (bytes may not be UTF-8), `shown` the one for people;
@@ -104,7 +104,7 @@ def publish(folder: Path, name: str, shown: str, token: str, at: datetime, reaso
         original = folder / fit_name(stem, f"{mark}{ORIGINAL_MARK}{suffix}") if annotated else None
         report = folder / fit_name(stem, f"{mark}{REPORT_SUFFIX}")
         files = ([main] if source is not None else []) + ([original] if original else [])
-        text = format_report(shown, reason, findings, intake_id=token, at=at,
+        text = format_report(shown, reason, findings, intake_id=token, at=at, closing=closing,
                              files=[os.fsencode(p.name).decode("utf-8", "replace") for p in files])
         data = text.encode("utf-8-sig")
         if _is_ours(report, token):

@@ -180,7 +180,10 @@ def test_duplicate_is_returned_with_the_version_it_already_is(tmp_path: Path, wo
     shutil.copy(source, workspace.inbox / "again.xlsx")
     summary = drain(workspace)
     assert (summary.duplicate, summary.failed) == (1, 0)
-    assert "与已归档的 CRM-CS-2024-004 V1.0 内容完全相同" in report(workspace, "again")
+    lines = report(workspace, "again").splitlines()
+    assert lines[5:] == ["原因 Reason: 与已归档的 CRM-CS-2024-004 V1.0 内容完全相同，未重复处理。", "",
+                         "退回的文件 Returned files:", "- again.xlsx", "",
+                         "无需修改：此文件已归档，不必重新提交。"]  # nothing for the author to fix
     assert (workspace.returned / "again.xlsx").read_bytes() == source.read_bytes()
 
 
