@@ -22,11 +22,12 @@ from officeflow.records import Status
 from officeflow.stamp import Stamp
 from officeflow.vocabulary import NEXT_REVIEW_LABEL
 
-__all__ = ["DocumentProperties", "Image", "build_context", "check_template", "flowchart_pictures",
-           "format_value", "render_docx"]
+__all__ = ["DocumentProperties", "Image", "build_context", "check_template", "company_context",
+           "flowchart_pictures", "format_value", "render_docx"]
 
 CONTROLLED_MARK = "受控文件"
 CORE_PROPERTY_MAX = 255
+LOGO_HEIGHT_CM = 0.8  # the header's logo: as tall as two lines of its 小五 text
 STATUS_MARKS = {s: f"{s.value} · 仅供追溯" for s in (Status.SUPERSEDED, Status.WITHDRAWN)}
 
 
@@ -70,8 +71,18 @@ def build_context(doc: ParsedDocument, stamp: Stamp, control_mark: str = "",
         control_mark=control_mark or STATUS_MARKS.get(stamp.status, CONTROLLED_MARK),
         revision_history=[format_value(vars(entry)) for entry in stamp.revision_history],
         flowchart=flowchart_pictures(doc, workday_hours),
+        company_name="",  # company_context fills these from the settings
+        company_logo="",
     )
     return context
+
+
+def company_context(root: Path, company_name: str, company_logo: str) -> dict[str, Any]:
+    """The header's company line: officeflow.toml's company_name and company_logo (a path
+    from the workspace root; a missing file is left out rather than fail every document)."""
+    logo = root / company_logo if company_logo else None
+    picture: Image | str = Image(logo, height_cm=LOGO_HEIGHT_CM) if logo and logo.is_file() else ""
+    return {"company_name": company_name, "company_logo": picture}
 
 
 @dataclass(frozen=True)

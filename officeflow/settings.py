@@ -94,6 +94,8 @@ class Settings(BaseModel):
         default=".processing",
         description="Folder in inbox/ where claimed files wait while they are processed.",
     )
+    company_name: str = Field(default="", description="Company name in the header of every document.")
+    company_logo: str = Field(default="", description="Logo image (path from the workspace) beside it.")
 
     @field_validator("review_levels", "categories", "departments")
     @classmethod

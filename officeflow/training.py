@@ -36,7 +36,7 @@ from officeflow.ledger import (
 from officeflow.pdf import convert_to_pdf
 from officeflow.records import Status, VersionRecord
 from officeflow.regenerate import history_as_of, plan_version, statuses_today
-from officeflow.render import render_docx
+from officeflow.render import company_context, render_docx
 from officeflow.settings import Workspace
 
 TRAINING_MARK = "培训专用 · 非受控文件"
@@ -220,7 +220,10 @@ def _render_base(workspace: Workspace, ledger: SqliteLedger, record: VersionReco
     history = history_as_of(ledger.history(record.doc_id), record.version)
     plan = plan_version(workspace, record, history, source, status, today,
                         control_mark=training_mark(status, record))
-    return render_docx(plan.template, plan.context, plan.properties)
+    settings = workspace.settings
+    # The controlled document's header line: the company's name and logo (officeflow.toml).
+    context = {**plan.context, **company_context(workspace.root, settings.company_name, settings.company_logo)}
+    return render_docx(plan.template, context, plan.properties)
 
 
 def decorate(document: bytes, serial: str, printed_on: date, status: Status,

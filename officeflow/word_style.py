@@ -262,6 +262,7 @@ def add_header(doc: DocumentObject, identity: str) -> None:
     header.is_linked_to_previous = False
     paragraph = header.paragraphs[0]
     paragraph.style = STYLE_HEADER
+    add_company_line(paragraph)
     paragraph.paragraph_format.tab_stops.add_tab_stop(Cm(TEXT_WIDTH_CM), WD_TAB_ALIGNMENT.RIGHT)
     paragraph.add_run(identity)
     paragraph.add_run("\t")
@@ -276,6 +277,20 @@ def add_header(doc: DocumentObject, identity: str) -> None:
         box.set(qn(f"w:{attr}"), value)
     mark._r.get_or_add_rPr().append(box)  # last child: every element that sorts after it is absent
     add_bottom_rule(paragraph)
+
+
+def add_company_line(identity: Paragraph) -> None:
+    """The company's logo and name (officeflow.toml) on a header line of their own above
+    `identity`, so the identity and the control mark keep their one line; none when unset."""
+    identity.insert_paragraph_before("{%p if company_name or company_logo %}", style=STYLE_HEADER)
+    line = identity.insert_paragraph_before(style=STYLE_HEADER)
+    line.paragraph_format.space_after = Pt(2)
+    # An ideographic space between logo and name: XML would drop a plain one, and none without a logo.
+    line.add_run("{{ company_logo }}{% if company_logo and company_name %}\u3000{% endif %}")
+    name = line.add_run("{{ company_name }}")
+    set_fonts(name._r.get_or_add_rPr(), HEADING_LATIN_FONT, HEADING_FONT)
+    name.bold = True
+    identity.insert_paragraph_before("{%p endif %}", style=STYLE_HEADER)
 
 
 def add_footer(doc: DocumentObject) -> None:

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pypdf
+import pytest
 from conftest import TODAY
 from docx import Document
 from docx.oxml.ns import qn
+from docxparts import tiny_png
 from factory import STEPS, make_workbook, sop_sheets, write_book
+from test_regenerate import DOC
+from test_regenerate import issue as issue_versions
+from test_training import require_soffice
 
 from officeflow.ledger import SqliteLedger
 from officeflow.pipeline import Result, process_bytes
 from officeflow.settings import Workspace
+from officeflow.training import make_training_copies
 
 OBJECTIVE = "客户投诉24小时内响应；\n7个工作日内解决；\n客户满意度≥90%。"
 
@@ -109,3 +116,23 @@ def test_characters_the_fonts_lack_are_warned_on_their_cell(tmp_path: Path, work
         "流程步骤!B2: “操作内容”含文档字体没有的字符“✅”（U+2705）：打印时可能显示为方框，请删去或改用文字。",
     ]
     assert outcome.result is Result.ISSUED  # a warning: the document is still issued
+
+
+COMPANY = "华东示例科技股份有限公司"
+
+
+@pytest.mark.slow
+def test_the_company_line_heads_every_page_of_a_training_copy(tmp_path: Path, workspace: Workspace,
+                                                             ledger: SqliteLedger) -> None:
+    require_soffice()
+    issue_versions(tmp_path, workspace, ledger)
+    (workspace.root / "logo.png").write_bytes(tiny_png(120, 40, (0x1F, 0x4E, 0x79)))
+    settings = workspace.settings.model_copy(update={"company_name": COMPANY, "company_logo": "logo.png"})
+    company = Workspace(workspace.root, settings)
+    result = make_training_copies(company, ledger, DOC, copies=1, recipient="张三/客服部", today=TODAY)
+    reader = pypdf.PdfReader(result.pdfs[0])
+    lines = [page.extract_text().splitlines() for page in reader.pages]
+    # The logo, an ideographic space and the name; then the identity line with its mark, still one line.
+    assert {tuple(page[:2]) for page in lines[:-1]} == {
+        ("\u3000" + COMPANY, "流程编号 CRM-CS-2024-005　·　版本号 V1.1　·　生效日期 2024-09-01 培训专用 · 非受控文件")}
+    assert all(page.images for page in reader.pages[:-1])  # the logo beside the name

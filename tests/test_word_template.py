@@ -46,6 +46,8 @@ SAMPLE_CONTEXT: dict[str, Any] = {
     "next_review_date": "2025-02-01",
     "approver": "王芳",
     "control_mark": "受控文件",
+    "company_name": "",
+    "company_logo": "",
     "flowchart": [],
     "steps": [
         {"number": "1.1", "content": "接收客户投诉信息（电话、邮件、在线表单）", "role": "客服专员",
@@ -314,8 +316,11 @@ def test_sections_and_table_headers_come_from_the_catalog(kind: str) -> None:
             labels += [f"{{%tc for role in {table.key}_extra_headers %}}", "{{ role }}", "{%tc endfor %}"]
         expected.append(labels)
     assert headers == expected
-    assert document.sections[0].header.paragraphs[0].text == (
-        "流程编号 {{ doc_id }}　·　版本号 {{ version }}　·　生效日期 {{ effective_date }}\t{{ control_mark }}")
+    assert [p.text for p in document.sections[0].header.paragraphs] == [
+        "{%p if company_name or company_logo %}",
+        "{{ company_logo }}{% if company_logo and company_name %}\u3000{% endif %}{{ company_name }}",
+        "{%p endif %}",
+        "流程编号 {{ doc_id }}　·　版本号 {{ version }}　·　生效日期 {{ effective_date }}\t{{ control_mark }}"]
 
 
 def test_section_numbers_in_chinese() -> None:
