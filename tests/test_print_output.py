@@ -20,6 +20,7 @@ from test_regenerate import issue as issue_versions
 from test_training import require_soffice
 
 from officeflow.ledger import SqliteLedger
+from officeflow.pdf import convert_to_pdf
 from officeflow.pipeline import Result, process_bytes
 from officeflow.settings import Workspace
 from officeflow.training import make_training_copies
@@ -136,3 +137,17 @@ def test_the_company_line_heads_every_page_of_a_training_copy(tmp_path: Path, wo
     assert {tuple(page[:2]) for page in lines[:-1]} == {
         ("\u3000" + COMPANY, "流程编号 CRM-CS-2024-005　·　版本号 V1.1　·　生效日期 2024-09-01 培训专用 · 非受控文件")}
     assert all(page.images for page in reader.pages[:-1])  # the logo beside the name
+
+
+@pytest.mark.slow
+def test_an_emoji_prints_in_a_fallback_font_not_as_a_box(tmp_path: Path, workspace: Workspace,
+                                                        ledger: SqliteLedger) -> None:
+    require_soffice()
+    outcome = issue(tmp_path, workspace, ledger, {"流程目标": "客户投诉24小时内响应✅，满意度≥90%"})
+    [pdf] = convert_to_pdf([outcome.document], tmp_path / "pdf")
+    page = pypdf.PdfReader(pdf).pages[0]
+    fonts = {str(font["/BaseFont"]).split("+")[-1] for font in page["/Resources"]["/Font"].values()}
+    # 宋体 and Times New Roman have no ✅: LibreOffice draws it with the symbol font the
+    # machine has (apt-get install fonts-symbola), not as an empty box.
+    assert "Symbola" in fonts, (fonts, "apt-get install fonts-symbola")
+    assert "✅" in page.extract_text()  # a glyph of its own (pypdf orders the mixed-font line loosely)
