@@ -38,12 +38,25 @@ def format_value(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.strftime("%Y-%m-%d")
     if isinstance(value, list | tuple):
-        return "、".join(str(format_value(v)) for v in value)
+        return join_list([str(format_value(v)) for v in value])
     if isinstance(value, dict):
         return {k: format_value(v) for k, v in value.items()}
     if isinstance(value, BaseModel):
         return {k: format_value(getattr(value, k)) for k in type(value).model_fields}
     return value
+
+
+def join_list(items: list[str]) -> str:
+    """Items joined the way the author wrote them: `, ` between two English words (`IT, QA`),
+    、 wherever Chinese meets. The reader keeps the items, not their separators, so this is the
+    separator an English list is written with rather than the very one typed."""
+    if not items:
+        return ""
+    parts = [items[0]]
+    for before, after in zip(items, items[1:], strict=False):
+        english = before[-1:].isascii() and after[:1].isascii()
+        parts += [", " if english else "、", after]
+    return "".join(parts)
 
 
 def flowchart_pictures(doc: ParsedDocument, workday_hours: float = 8.0) -> list[Image]:

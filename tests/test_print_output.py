@@ -151,3 +151,12 @@ def test_an_emoji_prints_in_a_fallback_font_not_as_a_box(tmp_path: Path, workspa
     # machine has (apt-get install fonts-symbola), not as an empty box.
     assert "Symbola" in fonts, (fonts, "apt-get install fonts-symbola")
     assert "✅" in page.extract_text()  # a glyph of its own (pypdf orders the mixed-font line loosely)
+
+
+def test_a_list_of_english_words_keeps_its_commas(tmp_path: Path, workspace: Workspace,
+                                                  ledger: SqliteLedger) -> None:
+    outcome = issue(tmp_path, workspace, ledger, {"适用部门": "IT, QA, Customer Service、客服部"})
+    document = Document(str(outcome.document))
+    rows = [[cell.text for cell in row.cells] for row in document.tables[0].rows]
+    assert ["适用部门", "IT, QA, Customer Service、客服部", "IT, QA, Customer Service、客服部",
+            "IT, QA, Customer Service、客服部"] in rows
