@@ -59,7 +59,6 @@ class Site:
     hosts: int = 4
     lease_seconds: float = 5.0
     procs: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
-    starts: Counter[int] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         share = self.root / "share"
@@ -93,12 +92,18 @@ class Site:
 
     def start(self, number: int) -> None:
         self.procs[number] = self.command(number, "watch", "--polling")
-        self.starts[number] += 1
 
     def up(self, number: int) -> bool:
-        """Its latest start got as far as watching (start-up on a busy machine takes seconds)."""
-        log = (self.host_root(number) / "watch.log").read_text(encoding="utf-8", errors="replace")
-        return log.count(" INFO watching ") >= self.starts[number]
+        """Its latest start got as far as holding its identity (start-up on a busy machine takes
+        seconds): the flock on `.officeflow/host-site-N.lock` is in /proc/locks under its pid."""
+        try:
+            inode = (self.host_root(number) / ".officeflow" / f"host-site-{number}.lock").stat().st_ino
+            held = Path("/proc/locks").read_text(encoding="ascii").splitlines()
+        except OSError:
+            return False
+        pid = str(self.procs[number].pid)
+        return any(f[4] == pid and f[5].rsplit(":", 1)[-1] == str(inode) for f in (x.split() for x in held)
+                   if len(f) > 5)
 
     def start_all(self) -> None:
         for number in range(1, self.hosts + 1):
