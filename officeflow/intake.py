@@ -64,6 +64,7 @@ from officeflow.intake_work import (
     findings_again,
     logged_decision,
     pipeline_ran,
+    template_fault,
     work,
 )
 from officeflow.ledger import Event, Ledger, is_postgres_url
@@ -109,11 +110,20 @@ class Handled:
     returned: list[Path] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     budget: ChildResult | None = None  # time and memory the child used, when one ran
+    held: bool = False  # KEPT because of a broken Word template: retried when the templates change
 
     def log_line(self) -> str:
-        what = f"{self.doc_id} {self.version}".strip() if self.result is IntakeResult.ARCHIVED else ""
-        detail = what or self.reason
-        return f"{self.file} {self.result.value} {detail} ({self.milliseconds:.0f} ms)"
+        """One Chinese line per outcome, for the operator (the author reads the return report)."""
+        said = {
+            IntakeResult.ARCHIVED: f"已归档 {self.doc_id} {self.version}" + (f"，{self.reason}" if self.reason else ""),
+            IntakeResult.RETURNED: f"已退回：{self.reason}",
+            IntakeResult.DUPLICATE: f"重复，已退回：{self.reason}",
+            IntakeResult.KEPT: (f"暂缓处理，留在处理区：{self.reason}" if self.held
+                                else f"服务器故障，留在处理区，稍后重试：{self.reason}"),
+            IntakeResult.STOPPED: "正在停止，未处理完，下次启动时继续",
+            IntakeResult.ERROR: f"出错且无法退回，留在处理区：{self.reason}",
+        }[self.result]
+        return f"{self.file} {said}（{self.milliseconds:.0f} 毫秒）"
 
 
 class Intake:
@@ -189,7 +199,7 @@ class Intake:
         try:
             os.rename(path, claim.path)
         except OSError as exc:  # gone (another watcher, the author), or open in Excel on Windows
-            log.debug("cannot claim %s: %s", path, exc)
+            log.debug("暂时无法领取 %s：%s", path, exc)
             remove_folder(folder)
             if row is not None and self.hosts is not None:
                 self.hosts.drop(row)
@@ -216,10 +226,11 @@ class Intake:
         except (OSError, *database_errors()) as exc:  # the server's fault: keep the file, retry later
             handled = self._keep(claim, f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # a bug must not stop the watcher
-            log.exception("intake failed for %s", claim.shown)
+            log.exception("处理 %s 时发生内部错误", claim.shown)
             handled = self._return_after_failure(claim, exc)
         handled.milliseconds = (time.perf_counter() - started) * 1000
-        level = logging.WARNING if handled.result in (IntakeResult.ERROR, IntakeResult.KEPT) else logging.INFO
+        level = (logging.ERROR if handled.result in (IntakeResult.ERROR, IntakeResult.KEPT)
+                 else logging.WARNING if handled.result is IntakeResult.RETURNED else logging.INFO)
         log.log(level, "%s", handled.log_line())
         return handled
 
@@ -251,6 +262,8 @@ class Intake:
             handled = Handled(claim.shown, IntakeResult.STOPPED, reason="stopped")
         elif child.status is ChildStatus.FAILED and child.server_fault:
             handled = self._keep(claim, child.error)
+        elif child.status is ChildStatus.FAILED and template_fault(child.error):
+            handled = self._keep(claim, template_fault(child.error), held=True)
         else:  # failed, or over its budget: after the pipeline had logged the file?
             saved = load_outcome(claim.folder)
             done = self._publish_saved(claim, saved, data) if saved else self._committed(claim, data)
@@ -297,7 +310,7 @@ class Intake:
             self._finish(claim)
             warnings = sum(1 for f in outcome.findings if f.severity is Severity.WARNING)
             return Handled(claim.shown, IntakeResult.ARCHIVED, outcome.doc_id, outcome.version,
-                           f"{warnings} warning(s)" if warnings else "", findings=outcome.findings)
+                           f"{warnings} 条警告" if warnings else "", findings=outcome.findings)
         if outcome.result is Result.DUPLICATE:
             saved = Saved(IntakeResult.DUPLICATE.value, outcome.message, outcome.doc_id, outcome.version)
         else:
@@ -339,14 +352,13 @@ class Intake:
         return Handled(claim.shown, result, saved.doc_id, saved.version, saved.reason,
                        returned=returned, findings=list(saved.findings))
 
-    def _keep(self, claim: Claim, problem: str) -> Handled:
-        """A server fault: the file stays claimed for a retry; the operator is told, not the author."""
-        log.error("server fault while handling %s (kept in %s, will retry): %s",
-                  claim.shown, claim.folder, problem)
+    def _keep(self, claim: Claim, problem: str, held: bool = False) -> Handled:
+        """A server fault or a broken Word template: the file stays claimed for a retry; the
+        operator is told (one log line, by `handle`), not the author."""
         self._count_attempt(claim, undo=True)
         with contextlib.suppress(Exception):  # the ledger itself may be what failed
             self.ledger.add_events([Event("intake-failed", file=claim.shown, detail=problem[:500])])
-        return Handled(claim.shown, IntakeResult.KEPT, reason=problem)
+        return Handled(claim.shown, IntakeResult.KEPT, reason=problem, held=held)
 
     def _return_after_failure(self, claim: Claim, exc: Exception) -> Handled:
         finding = error("internal.error", f"处理时发生内部错误（{type(exc).__name__}），"
@@ -356,7 +368,7 @@ class Intake:
                 raise FileNotFoundError(claim.path)
             return self._reject(claim, None, [finding])
         except Exception:
-            log.exception("could not return %s; it stays in %s", claim.shown, claim.folder)
+            log.exception("无法退回 %s，文件留在 %s", claim.shown, claim.folder)
             return Handled(claim.shown, IntakeResult.ERROR, reason=f"{type(exc).__name__}: {exc}")
 
     def _count_attempt(self, claim: Claim, undo: bool = False) -> int:

@@ -19,12 +19,14 @@ from pathlib import Path
 
 from officeflow.annotate import annotate_workbook
 from officeflow.claims import Claim
+from officeflow.errors import TemplateError
 from officeflow.findings import Finding
 from officeflow.fsutil import atomic_write_bytes
 from officeflow.ledger import Ledger, workspace_ledger
 from officeflow.pipeline import Outcome, Result, check_workbook, process_bytes
 from officeflow.returns import IntakeResult, Saved, reason_of, save_outcome
 from officeflow.settings import Workspace
+from officeflow.template_check import check_word_template
 
 PIPELINE_MARK = ".pipeline"
 DECISIONS = ("rejected", "duplicate")  # what the pipeline logs for a file it does not archive
@@ -35,7 +37,11 @@ def work(data: bytes, claim: Claim, workspace: Workspace) -> tuple[Outcome, byte
     ledger = workspace_ledger(workspace)
     try:
         atomic_write_bytes(claim.folder / PIPELINE_MARK, str(ledger.chain_head()[0]).encode("ascii"))
-        outcome = process_bytes(data, claim.shown, workspace, ledger, received_at=claim.received_at)
+        try:
+            outcome = process_bytes(data, claim.shown, workspace, ledger, received_at=claim.received_at)
+        except TemplateError:  # the operator's template, not the file: say which template, which variable
+            check_word_template(check_workbook(data, workspace, ledger, date.today()), workspace)
+            raise
     finally:
         ledger.close()
     if outcome.result is Result.ISSUED:  # the ledger knows it: find_source answers after a crash
@@ -50,6 +56,18 @@ def work(data: bytes, claim: Claim, workspace: Workspace) -> tuple[Outcome, byte
         saved.annotated = annotated
         save_outcome(claim.folder, saved)
     return outcome, annotated
+
+
+def template_fault(error: str) -> str:
+    """The one-line operator message when the child stopped on a Word template ("" otherwise).
+
+    The child reports `TemplateVariablesError: Word 模板 … 使用了未知的变量 company。` and the
+    allowed names on the lines after; the first line names the template and the variable.
+    """
+    name, _, message = error.partition(": ")
+    if name not in ("TemplateError", "TemplateVariablesError"):
+        return ""
+    return f"{message.splitlines()[0] if message else name}这是模板的问题，不是提交人的问题：修改模板后自动重新处理。"
 
 
 def annotated_copy(data: bytes, findings: list[Finding]) -> bytes | None:

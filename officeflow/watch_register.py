@@ -65,7 +65,7 @@ class RegisterExporter:
             try:
                 stale = self.ledger.register_stale()
             except database_errors() as exc:  # the database is away: asked again later
-                log.warning("cannot ask the ledger whether the register is current: %s", exc)
+                log.warning("无法向台账数据库确认总台账是否最新，稍后再问：%s", exc)
                 stale = False
             if stale:
                 self.changed(now)
@@ -82,7 +82,7 @@ class RegisterExporter:
             with self.ledger.export_lock() as mine:  # one exporter at a time across hosts
                 if not mine:  # another host is exporting: try again once it is done
                     self.next_try = now + max(self.quiet_seconds, 0.5)
-                    log.info("register export skipped: another host is exporting")
+                    log.info("另一台主机正在导出总台账，稍后再导出")
                     return False
                 count = publish(self.workspace, self.ledger)
             self.stamp_path.write_text(fingerprint, encoding="utf-8")
@@ -91,13 +91,13 @@ class RegisterExporter:
             delay = min(max(self.quiet_seconds, 0.5) * 2 ** self.failures, REGISTER_MAX_DELAY)
             self.next_try = now + delay
             self.last_error = f"{type(exc).__name__}: {exc}"
-            log.warning("register export failed (%s); retrying in %.1f s", self.last_error, delay)
+            log.warning("总台账导出失败（%s），%.1f 秒后重试", self.last_error, delay)
             return False
         self.dirty, self.failures, self.last_error, self.next_try = False, 0, "", 0.0
         if self.ledger.register_stale():  # another host issued while we exported: again, later
             self.changed(now)
         self.exports += 1
-        log.info("register exported: %d rows", count)
+        log.info("总台账已导出：%d 行", count)
         return True
 
     def finish(self, attempts: int) -> str:

@@ -152,7 +152,7 @@ def _start_observer(inbox: Path, options: WatchOptions, hints: queue.SimpleQueue
             log.info("watching %s (%s)", inbox, "polling" if polling else "native events")
             return observer
         except OSError as exc:  # e.g. inotify watch limit reached
-            log.warning("cannot start %s observer: %s", "polling" if polling else "native", exc)
+            log.warning("无法启动%s监视：%s", "轮询" if polling else "系统事件", exc)
     return None
 
 
@@ -164,7 +164,7 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
         return
 
     def handler(signum: int, _frame: object) -> None:
-        log.info("signal %s: finishing the file in hand, then exiting", signal.Signals(signum).name)
+        log.info("收到 %s：处理完手上的文件后退出", signal.Signals(signum).name)
         stop.set()
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -210,7 +210,7 @@ def run_watch(workspace: Workspace, options: WatchOptions,
     ledger = workspace_ledger(workspace)
     intake = Intake(workspace, ledger, options.budget, stop)
     for orphan in clean_orphans(workspace):  # temp files of writers killed mid-write
-        log.info("removed left-over temp file %s", orphan)
+        log.info("已删除残留的临时文件 %s", orphan)
     hints: queue.SimpleQueue[Path] = queue.SimpleQueue()
     register = RegisterExporter(workspace, ledger, options.register_quiet_seconds)
     loop = _Loop(workspace, options, stop, intake, register, hints)
@@ -227,6 +227,20 @@ def run_watch(workspace: Workspace, options: WatchOptions,
             ledger.close()
     loop.summary.seconds = time.monotonic() - started
     return loop.summary
+
+
+def _templates_signature(workspace: Workspace) -> tuple[tuple[str, int, int], ...]:
+    """Name, size and mtime of each file in templates/ (a fix, a removal or a new file changes it)."""
+    try:
+        entries = list(os.scandir(workspace.templates))
+    except OSError:
+        return ()
+    found = []
+    for entry in entries:
+        with contextlib.suppress(OSError):
+            st = entry.stat(follow_symlinks=False)
+            found.append((entry.name, st.st_size, st.st_mtime_ns))
+    return tuple(sorted(found))
 
 
 def _rescan_seconds(options: WatchOptions, watching: bool) -> float:
@@ -252,14 +266,25 @@ class _Loop:
         self.inbox_filter = InboxFilter(workspace)
         self.tracker = StabilityTracker(options.stable_seconds, options.incomplete_grace_seconds)
         self.retries = _Retries(options.retry_seconds)
+        self.held: dict[str, Claim] = {}  # stopped on a broken Word template: retried when templates change
+        self.held_templates: tuple[tuple[str, int, int], ...] = ()
 
     def handle(self, claim: Claim) -> None:
         handled = self.intake.handle(claim)
         self.summary.add(handled)
         if handled.result is IntakeResult.ARCHIVED:
             self.register.changed(time.monotonic())
+        elif handled.held:
+            self.held[claim.token] = claim
+            self.held_templates = _templates_signature(self.workspace)
         elif handled.result is IntakeResult.KEPT:
             self.retries.add(claim, time.monotonic())
+
+    def retry_held(self) -> None:
+        """Held files again once the operator changed the templates (not before: one log line per change)."""
+        if self.held and _templates_signature(self.workspace) != self.held_templates:
+            claims, self.held = list(self.held.values()), {}
+            self.handle_all(claims)
 
     def handle_all(self, claims: list[Claim]) -> None:
         for claim in claims:
@@ -290,6 +315,7 @@ class _Loop:
                     self.handle(claim)
                 continue
             if not self.options.once:
+                self.retry_held()
                 self.handle_all(self.retries.due(time.monotonic()))
                 self.register.maybe_export(time.monotonic(),
                                            busy=handled_any or self.tracker.waiting() > 0)
@@ -323,7 +349,7 @@ class _Loop:
         return handled_any
 
     def finish(self) -> None:
-        self.summary.kept = len(self.retries)
+        self.summary.kept = len(self.retries) + len(self.held)
         self.summary.still_open = sorted(str(p.relative_to(self.workspace.inbox))
                                          for p in self.tracker.open_files)
         self.summary.register_error = self.register.finish(attempts=3 if self.options.once else 1)

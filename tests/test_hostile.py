@@ -417,7 +417,7 @@ def test_live_watcher_retries_a_kept_file_with_backoff(workspace: Workspace,
     with live(workspace, retry_seconds=0.2):
         book(workspace.inbox, "good.xlsx", 1)
         # the log, not the ledger: no SQLite call in this thread while the watcher forks
-        wait_for(lambda: "server fault while handling good.xlsx" in caplog.text)
+        wait_for(lambda: "good.xlsx 服务器故障，留在处理区，稍后重试：" in caplog.text)
         blocker.unlink()
         wait_for(lambda: archived(workspace) == ["CRM-CS-2024-001_V1.0.docx"])
     assert returned_files(workspace) == [] and processing_left(workspace) == []

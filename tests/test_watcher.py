@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -16,12 +18,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import docx
 import pytest
 from factory import make_workbook, register_values
 from test_intake import archived, book, processing_left, returned_files
 from test_intake import report as report_text
 
 from officeflow.ledger import open_ledger
+from officeflow.pipeline import word_template
 from officeflow.settings import Workspace, open_workspace
 from officeflow.watcher import (
     InboxFilter,
@@ -185,6 +189,36 @@ def test_an_empty_file_is_returned_at_once_as_empty(workspace: Workspace) -> Non
     assert result["summary"].returned == 1
 
 
+def _break_sop_template(workspace: Workspace) -> Path:
+    """The quality office adds `{{ company }}` to the workspace's sop.docx."""
+    template = workspace.templates / "sop.docx"
+    document = docx.Document(str(word_template(workspace, "sop.docx")))
+    document.add_paragraph("{{ company }}")
+    document.save(str(template))
+    return template
+
+
+def test_a_broken_word_template_holds_the_workbook_until_it_is_fixed(tmp_path: Path, workspace: Workspace,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """Not the author's problem: nothing is returned; one error line until the template changes."""
+    caplog.set_level(logging.INFO, logger="officeflow")
+    template = _break_sop_template(workspace)
+    held = (f"b.xlsx 暂缓处理，留在处理区：Word 模板 {template} 使用了未知的变量 company。"
+            "这是模板的问题，不是提交人的问题：修改模板后自动重新处理。")
+    with live(workspace) as result:
+        book(workspace.inbox, "b.xlsx", 1)
+        wait_for(lambda: any(m.startswith(held + "（") for m in caplog.messages))
+        time.sleep(1.5)  # several rescans and loop turns: still held, said once
+        assert (returned_files(workspace), archived(workspace)) == ([], [])
+        assert len(processing_left(workspace)) >= 1
+        template.unlink()  # fixed: back to the shipped template
+        wait_for(lambda: archived(workspace) == ["CRM-CS-2024-001_V1.0.docx"])
+    lines = [re.sub(r"（\d+ 毫秒）$", "", m) for m in caplog.messages if m.startswith("b.xlsx")]
+    assert lines == [held, "b.xlsx 已归档 CRM-CS-2024-001 V1.0"]  # held once, said once
+    assert returned_files(workspace) == [] and processing_left(workspace) == []
+    assert (result["summary"].archived, result["summary"].returned, result["summary"].kept) == (1, 0, 0)
+
+
 def test_workbook_open_in_excel_waits_until_closed(workspace: Workspace) -> None:
     lock = workspace.inbox / "~$b.xlsx"
     lock.write_bytes(b"owner")
@@ -255,7 +289,7 @@ def test_sigterm_finishes_the_file_in_hand_and_exits_0(tmp_path: Path) -> None:
     assert processing_left(workspace) == []  # nothing half done
     left = [p.name for p in workspace.inbox.glob("*.xlsx")]
     assert len(archived(workspace)) + len(left) == 20
-    assert " archived CRM-CS-2024-" in err  # one log line per outcome
+    assert " 已归档 CRM-CS-2024-" in err  # one log line per outcome, in Chinese
 
 
 def check_consistent(workspace: Workspace) -> tuple[list[str], Counter[str]]:
