@@ -27,9 +27,10 @@ TODAY = date(2024, 9, 1)
 
 # Modules whose tests go through the ledger: each test taking `workspace` runs on both backends.
 # (test_integrity damages the SQLite file with sqlite3: its PostgreSQL counterparts are in
-# test_ledger_pg*.py; test_register writes spreadsheets from rows and opens no ledger.)
+# test_ledger_pg*.py; test_register writes spreadsheets from rows and opens no ledger;
+# test_watcher's loop on PostgreSQL is test_multihost.py, with four real watcher processes.)
 LEDGER_MODULES = {"test_pipeline", "test_control", "test_document_control", "test_regenerate", "test_training",
-                  "test_intake", "test_watcher"}
+                  "test_intake"}
 # Tests about the SQLite file itself (they open it with sqlite3, delete or damage it): SQLite only.
 SQLITE_ONLY = {
     "test_verify_reports_edited_missing_stray_and_tampered",  # edits events with sqlite3
