@@ -36,7 +36,13 @@ from officeflow.model import ParsedDocument, parse_document
 from officeflow.peek import identities, version_order
 from officeflow.reader import Unreadable, read_workbook
 from officeflow.records import DocumentHistory, RevisionEntry, Status, VersionRecord
-from officeflow.render import DocumentProperties, build_context, check_template, render_docx
+from officeflow.render import (
+    DocumentProperties,
+    build_context,
+    check_template,
+    company_context,
+    render_docx,
+)
 from officeflow.rulecontext import ArchiveNames, archived_names, resolved_version
 from officeflow.rules import SAME_CONTENT, RuleContext
 from officeflow.settings import Workspace
@@ -173,7 +179,10 @@ def plan_outputs(parsed: ParsedDocument, stamp: Stamp, ctx: RuleContext, workspa
     use_flowchart_cache(workspace)
     hours = workspace.settings.workday_hours
     diagram = flowchart.svg_for(parsed, workday_hours=hours)
-    context = {**build_context(parsed, stamp, workday_hours=hours), **marking.context()}
+    settings = workspace.settings
+    context = {**build_context(parsed, stamp, workday_hours=hours),
+               **company_context(workspace.root, settings.company_name, settings.company_logo),
+               **marking.context()}
     properties = DocumentProperties(
         title=value("name"), identifier=value("doc_id"), version=stamp.version,
         subject=parsed.kind.label, category=value("category"), author=value("owner"),

@@ -26,6 +26,8 @@ if [ "$want_test" = 1 ]; then
     missing=()
     command -v soffice >/dev/null || missing+=(libreoffice-writer-nogui libreoffice-calc-nogui)
     fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
+    # Symbols and emoji the document fonts lack print in Symbola instead of as boxes.
+    fc-list 2>/dev/null | grep -qi "Symbola" || missing+=(fonts-symbola)
     command -v pdftoppm >/dev/null || missing+=(poppler-utils)
     # A throwaway PostgreSQL cluster for the multi-host ledger tests (Debian keeps initdb off PATH).
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
