@@ -78,7 +78,7 @@ def test_the_app_role_cannot_create_the_schema(cluster: PgCluster) -> None:
     database = cluster.new_database()
     with pytest.raises(LedgerError) as caught:
         PgLedger(cluster.url(database, APP))
-    assert str(caught.value) == ("台账数据库需要建立或升级到第 2 版结构，当前角色无权建表："
+    assert str(caught.value) == ("台账数据库需要建立或升级到第 3 版结构，当前角色无权建表："
                                  "请以属主角色运行 officeflow ledger migrate")
 
 
@@ -90,7 +90,7 @@ def test_migrations_are_versioned_and_an_old_schema_is_upgraded(cluster: PgClust
     ledger = PgLedger(cluster.url(database, OWNER))
     try:
         rows = ledger._rows("SELECT version, applied_by FROM officeflow_migrations ORDER BY version")
-        assert rows == [(1, OWNER), (2, OWNER)]
+        assert rows == [(1, OWNER), (2, OWNER), (3, OWNER)]
         assert ledger.claims("h").held() == []  # the table migration 2 made
     finally:
         ledger.close()
