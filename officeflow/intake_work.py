@@ -19,14 +19,12 @@ from pathlib import Path
 
 from officeflow.annotate import annotate_workbook
 from officeflow.claims import Claim
-from officeflow.errors import TemplateError
 from officeflow.findings import Finding
 from officeflow.fsutil import atomic_write_bytes
 from officeflow.ledger import Ledger, workspace_ledger
 from officeflow.pipeline import Outcome, Result, check_workbook, process_bytes
 from officeflow.returns import IntakeResult, Saved, reason_of, save_outcome
 from officeflow.settings import Workspace
-from officeflow.template_check import check_word_template
 
 PIPELINE_MARK = ".pipeline"
 DECISIONS = ("rejected", "duplicate")  # what the pipeline logs for a file it does not archive
@@ -37,11 +35,8 @@ def work(data: bytes, claim: Claim, workspace: Workspace) -> tuple[Outcome, byte
     ledger = workspace_ledger(workspace)
     try:
         atomic_write_bytes(claim.folder / PIPELINE_MARK, str(ledger.chain_head()[0]).encode("ascii"))
-        try:
-            outcome = process_bytes(data, claim.shown, workspace, ledger, received_at=claim.received_at)
-        except TemplateError:  # the operator's template, not the file: say which template, which variable
-            check_word_template(check_workbook(data, workspace, ledger, date.today()), workspace)
-            raise
+        # A broken Word template raises TemplateVariablesError (render.check_template): `template_fault`
+        outcome = process_bytes(data, claim.shown, workspace, ledger, received_at=claim.received_at)
     finally:
         ledger.close()
     if outcome.result is Result.ISSUED:  # the ledger knows it: find_source answers after a crash

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from officeflow import flowchart
-from officeflow.errors import TemplateError
+from officeflow.errors import TemplateVariablesError
 from officeflow.fastrender import prepared_template
 from officeflow.model import ParsedDocument
 from officeflow.pictures import Image
@@ -124,7 +124,7 @@ def check_template(template: Path, context: dict[str, Any]) -> None:
     # The prepared (cached) template already holds the patched sources: no second read of the .docx.
     missing = prepared_template(template).undeclared_variables(context)
     if missing:
-        raise TemplateError(f"{template.name} uses variables the kind does not provide: {sorted(missing)}")
+        raise TemplateVariablesError(template, sorted(missing), sorted(context))
 
 
 def render_docx(template: Path, context: dict[str, Any], properties: DocumentProperties) -> bytes:

@@ -19,7 +19,10 @@ from click.testing import CliRunner
 from factory import make_workbook
 
 from officeflow.cli import main
+from officeflow.errors import TemplateVariablesError
+from officeflow.fastrender import prepared_template
 from officeflow.ledger import open_ledger
+from officeflow.render import check_template
 
 DOC = "CRM-CS-2024-005"
 
@@ -250,6 +253,16 @@ def test_validate_and_process_name_the_template_and_the_unknown_variable(tmp_pat
     code, out, err2 = run(tmp_path, "process", str(book))
     assert (code, err2) == (2, err)
     assert not list((tmp_path / "outbox").rglob("*.docx"))
+
+
+def test_the_renderer_itself_names_the_template_and_the_unknown_variable(tmp_path: Path) -> None:
+    """`process` needs no second look: the check before rendering raises the named error."""
+    template = _break_template(tmp_path)
+    context = {name: "" for name in prepared_template(template).undeclared_variables({}) - {"company"}}
+    with pytest.raises(TemplateVariablesError) as caught:
+        check_template(template, context)
+    assert (caught.value.template, caught.value.unknown) == (template, ["company"])
+    assert str(caught.value).splitlines()[0] == f"Word 模板 {template} 使用了未知的变量 company。"
 
 
 # ------------------------------------------------------------- 12. an empty file
