@@ -91,7 +91,8 @@ class WatchSummary:
     returned: int = 0
     duplicate: int = 0
     errors: int = 0
-    kept: int = 0  # server faults: left claimed for a retry
+    kept: int = 0  # server faults and broken Word templates: left claimed for a retry
+    held: int = 0  # of `kept`: waiting for a Word template to be fixed
     still_open: list[str] = field(default_factory=list)
     register_error: str = ""
     seconds: float = 0.0
@@ -119,9 +120,12 @@ class WatchSummary:
                 f"重复 {self.duplicate}，出错 {self.errors}（{self.seconds:.1f} 秒）"
                 f" Handled {self.handled}: archived {self.archived}, returned {self.returned}, "
                 f"duplicate {self.duplicate}, errors {self.errors}.")
-        if self.kept:
-            text += (f"\n服务器故障，{self.kept} 个文件保留在处理区，稍后重试（不是提交人的问题）"
-                     f" Kept {self.kept} file(s) after a server fault; retried later.")
+        if self.held:
+            text += (f"\nWord 模板有误，{self.held} 个文件保留在处理区，修改模板后处理（不是提交人的问题）"
+                     f" Held {self.held} file(s) until the Word template is fixed.")
+        if self.kept - self.held:
+            text += (f"\n服务器故障，{self.kept - self.held} 个文件保留在处理区，稍后重试（不是提交人的问题）"
+                     f" Kept {self.kept - self.held} file(s) after a server fault; retried later.")
         if self.still_open:
             text += f"\n仍在 Excel 中打开、未处理 Still open, skipped: {'、'.join(self.still_open)}"
         if self.register_error:
@@ -350,6 +354,7 @@ class _Loop:
 
     def finish(self) -> None:
         self.summary.kept = len(self.retries) + len(self.held)
+        self.summary.held = len(self.held)
         self.summary.still_open = sorted(str(p.relative_to(self.workspace.inbox))
                                          for p in self.tracker.open_files)
         self.summary.register_error = self.register.finish(attempts=3 if self.options.once else 1)

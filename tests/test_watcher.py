@@ -219,6 +219,15 @@ def test_a_broken_word_template_holds_the_workbook_until_it_is_fixed(tmp_path: P
     assert (result["summary"].archived, result["summary"].returned, result["summary"].kept) == (1, 0, 0)
 
 
+def test_watch_once_with_a_broken_template_says_the_file_is_held_for_the_template(workspace: Workspace) -> None:
+    _break_sop_template(workspace)
+    book(workspace.inbox, "b.xlsx", 1)
+    summary = run_watch(workspace, WatchOptions(once=True, stable_seconds=0.1, register_quiet_seconds=0.1))
+    assert (summary.kept, summary.failed, returned_files(workspace)) == (1, 1, [])
+    assert str(summary).splitlines()[1] == ("Word 模板有误，1 个文件保留在处理区，修改模板后处理（不是提交人的问题）"
+                                            " Held 1 file(s) until the Word template is fixed.")
+
+
 def test_workbook_open_in_excel_waits_until_closed(workspace: Workspace) -> None:
     lock = workspace.inbox / "~$b.xlsx"
     lock.write_bytes(b"owner")
