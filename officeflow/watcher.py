@@ -153,7 +153,7 @@ def _start_observer(inbox: Path, options: WatchOptions, hints: queue.SimpleQueue
         try:
             observer.schedule(QueueHandler(), str(inbox), recursive=True)
             observer.start()
-            log.info("watching %s (%s)", inbox, "polling" if polling else "native events")
+            log.info("正在监视 %s（%s）", inbox, "轮询" if polling else "系统事件")
             return observer
         except OSError as exc:  # e.g. inotify watch limit reached
             log.warning("无法启动%s监视：%s", "轮询" if polling else "系统事件", exc)
