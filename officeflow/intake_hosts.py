@@ -95,7 +95,7 @@ class HostClaims:
         self._stop = threading.Event()
         ended = self.claims.release_mine()  # a previous life of this identity died holding these
         if ended:
-            log.info("%s: %d claim(s) of a previous run ended, to be taken over", self.identity, len(ended))
+            log.info("%s：上次运行留下的 %d 个认领已结束，将由本机接手", self.identity, len(ended))
         self._renewer = threading.Thread(target=self._renew_loop, name="claim-renewer", daemon=True)
         self._renewer.start()
 
@@ -133,7 +133,7 @@ class HostClaims:
         with self._guard:
             row = self._rows.pop(token, None)
         if row is not None and not self.claims.release(row):
-            log.warning("claim of %s had been taken over before it was released", row.path)
+            log.warning("%s 的认领在释放前已被其他主机接手", row.path)
 
     # -- the leases ------------------------------------------------------------------------
 
@@ -148,10 +148,10 @@ class HostClaims:
             try:
                 renewed = self.claims.renew(row)
             except ClaimLost:
-                log.warning("lease of %s ran out and another host took it over", row.path)
+                log.warning("%s 的租约已到期，已由其他主机接手", row.path)
                 renewed = None
             except Exception as exc:  # the database is away: try again next round
-                log.warning("cannot renew the claim of %s: %s", row.path, exc)
+                log.warning("无法续租 %s 的认领：%s", row.path, exc)
                 continue
             with self._guard:
                 if token in self._rows:
@@ -217,7 +217,7 @@ class HostClaims:
         if claim is None:
             self.drop(row)  # nothing left to do in it
             return None
-        log.info("took over %s from %s", claim.shown, row.taken_from or owner.name)
+        log.info("已从 %s 接手 %s", row.taken_from or owner.name, claim.shown)
         self.hold(claim.token, row)
         return claim
 
