@@ -85,7 +85,7 @@ def test_four_hosts_sigkilled_at_random_handle_every_file_exactly_once(
     checked = verify_cli(site)
     assert (checked.returncode, checked.stdout.splitlines()) == (0, ["校验通过 verified"]), checked.stderr
     logs = [site.host_root(n) / "watch.log" for n in range(1, 5)]
-    took_over = sum(p.read_text(encoding="utf-8", errors="replace").count(" took over ") for p in logs)
+    took_over = sum(p.read_text(encoding="utf-8", errors="replace").count("已从 ") for p in logs)
     print(f"{len(sources)} files, 4 hosts, {kills} SIGKILLs ({mid_file} with a file in processing), "
           f"{took_over} take-overs, {len(gave_up)} returned after 3 killed attempts; settled "
           f"{settled_in:.1f} s after the last kill")
