@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 
+from officeflow.errors import OfficeflowError
 
-class LedgerError(Exception):
+
+class LedgerError(OfficeflowError):
     """The ledger cannot be used as configured (a message a person can act on, in Chinese)."""
 
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from officeflow.ledger_errors import database_errors
+
 # The budget of one file. Constants for now (settings.py belongs to the ledger redesign):
 BUDGET_SECONDS = 60.0  # wall clock for one file, parse to archive (a normal file takes < 1 s)
 BUDGET_MEMORY_MB = 1024  # address space one file may add to what the child inherits
@@ -61,8 +63,8 @@ class ChildResult:
 
 
 def server_fault(exc: BaseException) -> bool:
-    """Disk full, read-only or missing folders, a locked ledger: not the author's fault."""
-    return isinstance(exc, OSError | sqlite3.Error)
+    """Disk full, read-only or missing folders, a locked or unreachable ledger: not the author's fault."""
+    return isinstance(exc, (OSError, sqlite3.Error, *database_errors()))
 
 
 def run_budgeted(work: Callable[..., Any], args: tuple[Any, ...], budget: Budget = DEFAULT_BUDGET,
