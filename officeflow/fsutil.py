@@ -269,7 +269,7 @@ def clean_orphans(workspace: Workspace) -> list[Path]:
     """
     now = time.time()
     removed: list[Path] = []
-    roots = [workspace.outbox, workspace.returned, workspace.state_dir]
+    roots = [workspace.outbox, workspace.root / "records", workspace.returned, workspace.state_dir]
     candidates: list[Path] = [p for p in _entries(workspace.root) if p.name.startswith(".")]
     for root in roots:
         for folder, _dirs, files in os.walk(root):

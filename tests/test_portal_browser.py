@@ -55,6 +55,8 @@ def browser(downloads: Path, width: int, height: int, mobile: bool = False) -> o
                                               "download.prompt_for_download": False})
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=DRIVER))
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    # A form post (the online check reads the workbook) may still be loading when the next lookup runs.
+    driver.implicitly_wait(15)
     return driver
 
 

@@ -17,7 +17,7 @@ from test_hostile import merge_bomb, with_appendix
 from test_intake import book, processing_left, zip_bomb
 from test_watcher import ROOT, check_consistent, make_workspace, watcher
 
-SOAK_SECONDS = 40
+SOAK_SECONDS = 25
 
 
 def peak_kb(pid: int) -> int:
