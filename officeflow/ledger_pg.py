@@ -25,7 +25,6 @@ from officeflow.ledger_pg_rows import (
     EVENT_COLUMNS,
     RECORD_COLUMNS,
     UPSERT_VERSION,
-    actor,
     redact,
     to_copy,
     to_record,
@@ -39,7 +38,7 @@ from officeflow.ledger_pg_schema import (
     schema_version,
 )
 from officeflow.ledger_pg_stream import stream_versions
-from officeflow.ledger_protocol import Event, chain_hash
+from officeflow.ledger_protocol import Event, actor, chain_hash
 from officeflow.records import (
     DocumentHistory,
     RevisionEntry,

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import getpass
-import socket
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import psycopg
 
-from officeflow.records import TrainingCopy, VersionRecord
+from officeflow.records import VERSION_COLUMNS, TrainingCopy, version_from_row
 
-RECORD_COLUMNS = ("doc_id, version, kind, name, effective_date, category, department, owner, approver, "
-                   "document_path, source_path, manifest_path, source_sha256, document_sha256, "
-                   "received_at, kind_label, issued_path, issued_sha256")
+RECORD_COLUMNS = VERSION_COLUMNS
 EVENT_COLUMNS = ("id", "at", "event", "doc_id", "version", "file", "sha256", "actor", "host", "detail",
                   "prev_hash", "hash")
 _VERSION_FIELDS = (*RECORD_COLUMNS.split(", "), "marking")
@@ -27,21 +23,7 @@ UPSERT_VERSION = (
 )
 
 
-def actor() -> tuple[str, str]:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry in some containers
-        user = "unknown"
-    return user, socket.gethostname()
-
-
-def to_record(row: tuple) -> VersionRecord:  # type: ignore[type-arg]
-    (doc_id, version, kind, name, effective, category, department, owner, approver, document, source,
-     manifest, source_sha, document_sha, received, kind_label, issued_path, issued_sha) = row
-    return VersionRecord(doc_id, version, kind, name, date.fromisoformat(effective), category,
-                         department, owner, approver, document, source, manifest, source_sha,
-                         document_sha, datetime.fromisoformat(received), kind_label, issued_path,
-                         issued_sha)
+to_record = version_from_row
 
 
 def to_copy(r: dict[str, Any]) -> TrainingCopy:

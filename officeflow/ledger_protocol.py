@@ -7,8 +7,10 @@ Backends import this module; `officeflow.ledger` picks one.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
+import socket
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -37,6 +39,15 @@ class Event:
     sha256: str = ""
     detail: str = ""
     at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+
+
+def actor() -> tuple[str, str]:
+    """(user, host) recorded on every audit event."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry in some containers
+        user = "unknown"
+    return user, socket.gethostname()
 
 
 def chain_hash(row: dict[str, Any]) -> str:

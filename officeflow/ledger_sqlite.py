@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import socket
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -13,7 +11,7 @@ from pathlib import Path
 
 from officeflow.fsutil import atomic_write_bytes
 from officeflow.ledger_errors import VersionTaken
-from officeflow.ledger_protocol import Event, chain_hash
+from officeflow.ledger_protocol import Event, actor, chain_hash
 from officeflow.ledger_sqlite_schema import (
     _ORDER_BY_VERSION,
     _RECORD_COLUMNS,
@@ -34,14 +32,6 @@ from officeflow.versions import version_key
 
 HEAD_SUFFIX = ".head"  # beside the ledger: "<last event id> <its hash>", the chain's anchor
 
-def _actor() -> tuple[str, str]:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry in some containers
-        user = "unknown"
-    return user, socket.gethostname()
-
-
 class SqliteLedger:
     """The ledger in one SQLite file; every write is one IMMEDIATE transaction."""
 
@@ -53,7 +43,7 @@ class SqliteLedger:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        self._actor = _actor()
+        self._actor = actor()
         self._pending_head = False
         self._migrate()
 

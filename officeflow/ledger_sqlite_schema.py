@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, datetime
+from datetime import datetime
 
-from officeflow.records import TrainingCopy, VersionRecord
+from officeflow.records import VERSION_COLUMNS, TrainingCopy, version_from_row
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions (
@@ -92,20 +92,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_RECORD_COLUMNS = ("doc_id, version, kind, name, effective_date, category, department, owner, approver, "
-                   "document_path, source_path, manifest_path, source_sha256, document_sha256, "
-                   "received_at, kind_label, issued_path, issued_sha256")
+_RECORD_COLUMNS = VERSION_COLUMNS
 _ORDER_BY_VERSION = ("CAST(substr(version, 2, instr(version, '.') - 2) AS INTEGER), "
                      "CAST(substr(version, instr(version, '.') + 1) AS INTEGER)")
 
 
-def _record(row: tuple) -> VersionRecord:  # type: ignore[type-arg]
-    (doc_id, version, kind, name, effective, category, department, owner, approver, document, source,
-     manifest, source_sha, document_sha, received, kind_label, issued_path, issued_sha) = row
-    return VersionRecord(doc_id, version, kind, name, date.fromisoformat(effective), category,
-                         department, owner, approver, document, source, manifest, source_sha,
-                         document_sha, datetime.fromisoformat(received), kind_label, issued_path,
-                         issued_sha)
+_record = version_from_row
 
 
 def _copy(r: sqlite3.Row) -> TrainingCopy:

@@ -52,6 +52,22 @@ class VersionRecord:
     issued_sha256: str = ""
 
 
+# The columns both ledger backends select for a VersionRecord, in `version_from_row`'s order.
+VERSION_COLUMNS = ("doc_id, version, kind, name, effective_date, category, department, owner, approver, "
+                   "document_path, source_path, manifest_path, source_sha256, document_sha256, "
+                   "received_at, kind_label, issued_path, issued_sha256")
+
+
+def version_from_row(row: tuple) -> VersionRecord:  # type: ignore[type-arg]
+    """A VersionRecord from a row of VERSION_COLUMNS (dates stored as ISO text)."""
+    (doc_id, version, kind, name, effective, category, department, owner, approver, document, source,
+     manifest, source_sha, document_sha, received, kind_label, issued_path, issued_sha) = row
+    return VersionRecord(doc_id, version, kind, name, date.fromisoformat(effective), category,
+                         department, owner, approver, document, source, manifest, source_sha,
+                         document_sha, datetime.fromisoformat(received), kind_label, issued_path,
+                         issued_sha)
+
+
 @dataclass(frozen=True)
 class Withdrawal:
     """A version withdrawn (已废止) by the process office, with the reason."""

@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -115,16 +114,9 @@ def database_of(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[PgCluster]:
-    reason = why_unavailable()
-    if reason:
-        pytest.skip(reason)
-    cluster = PgCluster().start()
-    try:
-        cluster.roles()
-        yield cluster
-    finally:
-        cluster.stop()
+def pg_cluster(shared_pg_cluster: PgCluster) -> PgCluster:
+    """The session's one cluster (tests/conftest.py starts it); each test gets its own database."""
+    return shared_pg_cluster
 
 
 @pytest.fixture
