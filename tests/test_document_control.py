@@ -239,7 +239,7 @@ def test_status_prints_every_date(tmp_path: Path, workspace: Workspace, ledger: 
     issue(workspace, ledger, version_book(tmp_path, "V1.1", date(2024, 6, 1), log), TODAY)
     received = [f"{v.received_at:%Y-%m-%d %H:%M}" for v in ledger.versions()]
     result = CliRunner().invoke(main, ["-w", str(workspace.root), "status", DOC])
-    review = "2024-12-01" if date.today() < date(2024, 12, 1) else "2024-12-01"
+    review = "2024-12-01"  # V1.1 effective 2024-06-01 + 6 months
     assert result.output.splitlines() == [
         f"{DOC}  客户投诉处理流程",
         "版本   状态    生效日期    失效日期    下次回顾    终审人  接收时间          废止原因",
