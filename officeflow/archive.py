@@ -10,14 +10,20 @@ audit trail.
 Name collisions: a path belongs to exactly one (doc_id, version), and a version with
 different content is rejected before this stage, so an existing file at a planned path
 is a re-run of the same version (after a crash) and is replaced by identical content.
+
+The files are written before the ledger records the version (the ledger never names a file
+that is not there). A kill between the two leaves a version nobody issued; when the attempt
+is not re-run (given up, returned), `pipeline.abandon_uncommitted` removes what the journal
+(`write_journal`, written just before) lists.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
 
@@ -25,7 +31,8 @@ from officeflow.fsutil import atomic_write_bytes
 from officeflow.manifest import RECORDS_FOLDER, SUFFIX, Manifest
 from officeflow.text import cut_bytes
 
-__all__ = ["FLOWCHART_SUFFIX", "RECORDS_FOLDER", "ArchivePaths", "inside", "plan_paths", "sanitize_part", "write_version"]
+__all__ = ["FLOWCHART_SUFFIX", "RECORDS_FOLDER", "ArchivePaths", "inside", "plan_paths", "read_journal",
+           "remove_version", "sanitize_part", "write_journal", "write_version"]
 
 _ILLEGAL = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
@@ -103,3 +110,49 @@ def _write_issued(path: Path, data: bytes) -> None:
     """As issued, never rewritten: read-only (a re-run after a crash writes the same bytes)."""
     atomic_write_bytes(path, data)
     os.chmod(path, 0o444)
+
+
+def version_files(outbox: Path, records: Path, paths: ArchivePaths) -> list[Path]:
+    """Every file `write_version` writes for one version."""
+    files = [inside(outbox, paths.source), inside(records, paths.issued), inside(outbox, paths.document),
+             inside(outbox, paths.manifest)]
+    if paths.flowchart:
+        files += [inside(records, paths.flowchart), inside(outbox, paths.flowchart)]
+    return files
+
+
+def remove_version(outbox: Path, records: Path, paths: ArchivePaths) -> list[Path]:
+    """Remove the files of a version the ledger never issued; returns those that were there."""
+    removed = []
+    try:
+        files = version_files(outbox, records, paths)
+    except ValueError:  # a journal naming a place outside the archive: nothing of ours
+        return removed
+    for path in files:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        removed.append(path)
+    return removed
+
+
+def write_journal(journal: Path, doc_id: str, version: str, paths: ArchivePaths) -> None:
+    """Before `write_version`: which version's files an attempt is about to write."""
+    atomic_write_bytes(journal, json.dumps({"doc_id": doc_id, "version": version, "paths": asdict(paths)},
+                                           ensure_ascii=False).encode("utf-8"))
+
+
+def read_journal(journal: Path) -> tuple[str, str, ArchivePaths] | None:
+    """(doc_id, version, paths) an interrupted attempt was writing; None without a (readable) journal."""
+    try:
+        info = json.loads(journal.read_bytes().decode("utf-8"))
+        doc_id, version, paths = info["doc_id"], info["version"], ArchivePaths(**info["paths"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    # The journal lies in the shared inbox: trust only names that belong to this very version.
+    stem = sanitize_part(f"{doc_id}_{version}")
+    names = {PurePosixPath(p).name for p in asdict(paths).values() if p and p != paths.folder}
+    if not names <= {f"{stem}{suffix}" for suffix in (".docx", ".xlsx", SUFFIX, FLOWCHART_SUFFIX)}:
+        return None
+    return doc_id, version, paths

@@ -60,6 +60,7 @@ from officeflow.fsutil import (
 )
 from officeflow.gate import admit
 from officeflow.intake_work import (
+    OUTPUTS_JOURNAL,
     PIPELINE_MARK,
     findings_again,
     logged_decision,
@@ -70,7 +71,7 @@ from officeflow.intake_work import (
 from officeflow.ledger import Event, Ledger, is_postgres_url
 from officeflow.ledger_errors import database_errors
 from officeflow.locks import FileLock
-from officeflow.pipeline import Outcome, Result
+from officeflow.pipeline import Outcome, Result, abandon_uncommitted
 from officeflow.returns import (
     _ADVICE,
     IntakeResult,
@@ -287,7 +288,10 @@ class Intake:
             self._finish(claim)  # archived; only the clean-up was missing
             return Handled(claim.shown, IntakeResult.ARCHIVED, done.doc_id, done.version)
         row = None if mark is None else logged_decision(self.ledger, mark, sha, claim.shown)
-        if row is None:
+        if row is None:  # not decided: whatever the attempt archived was never issued
+            removed = abandon_uncommitted(claim.folder / OUTPUTS_JOURNAL, sha, self.workspace, self.ledger)
+            if removed:
+                log.warning("%s：上次处理在登记前中断，已清除其未登记的 %d 个归档文件", claim.shown, len(removed))
             return None
         if row["event"] == "duplicate":
             saved = Saved(IntakeResult.DUPLICATE.value, row["detail"], row["doc_id"], row["version"])

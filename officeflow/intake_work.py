@@ -27,6 +27,7 @@ from officeflow.returns import IntakeResult, Saved, reason_of, save_outcome
 from officeflow.settings import Workspace
 
 PIPELINE_MARK = ".pipeline"
+OUTPUTS_JOURNAL = ".outputs"  # the version files the pipeline is about to write (archive.write_journal)
 DECISIONS = ("rejected", "duplicate")  # what the pipeline logs for a file it does not archive
 
 
@@ -36,7 +37,8 @@ def work(data: bytes, claim: Claim, workspace: Workspace) -> tuple[Outcome, byte
     try:
         atomic_write_bytes(claim.folder / PIPELINE_MARK, str(ledger.chain_head()[0]).encode("ascii"))
         # A broken Word template raises TemplateVariablesError (render.check_template): `template_fault`
-        outcome = process_bytes(data, claim.shown, workspace, ledger, received_at=claim.received_at)
+        outcome = process_bytes(data, claim.shown, workspace, ledger, received_at=claim.received_at,
+                                journal=claim.folder / OUTPUTS_JOURNAL)
     finally:
         ledger.close()
     if outcome.result is Result.ISSUED:  # the ledger knows it: find_source answers after a crash

@@ -20,6 +20,9 @@ from officeflow.archive import (
     RECORDS_FOLDER,
     ArchivePaths,
     plan_paths,
+    read_journal,
+    remove_version,
+    write_journal,
     write_version,
 )
 from officeflow.diff import draft_entry
@@ -217,19 +220,24 @@ def _check_once(template: Path, context: dict[str, Any]) -> None:
 
 
 def process_bytes(data: bytes, source_name: str, workspace: Workspace, ledger: Ledger,
-                  today: date | None = None, received_at: datetime | None = None) -> Outcome:
-    """Run the whole pipeline on one workbook's bytes."""
+                  today: date | None = None, received_at: datetime | None = None,
+                  journal: Path | None = None) -> Outcome:
+    """Run the whole pipeline on one workbook's bytes.
+
+    `journal`: where to note the version's files just before they are written (intake keeps it
+    in the claim's folder), so `abandon_uncommitted` can remove them if the ledger never records it.
+    """
     started = time.perf_counter()
     today = today or date.today()
     received_at = received_at or datetime.now().replace(microsecond=0)
     sha = sha256_bytes(data)
-    outcome = _process(data, sha, source_name, workspace, ledger, today, received_at)
+    outcome = _process(data, sha, source_name, workspace, ledger, today, received_at, journal)
     outcome.milliseconds = (time.perf_counter() - started) * 1000
     return outcome
 
 
 def _process(data: bytes, sha: str, source_name: str, workspace: Workspace, ledger: Ledger,
-             today: date, received_at: datetime) -> Outcome:
+             today: date, received_at: datetime, journal: Path | None) -> Outcome:
     received = Event("received", file=source_name, sha256=sha)
     existing = ledger.find_source(sha)
     if existing is not None:
@@ -250,7 +258,7 @@ def _process(data: bytes, sha: str, source_name: str, workspace: Workspace, ledg
             return refused
         assert checked.parsed is not None and checked.context is not None
         try:
-            return _issue(data, sha, source_name, workspace, ledger, received, received_at, checked)
+            return _issue(data, sha, source_name, workspace, ledger, received, received_at, checked, journal)
         except VersionTaken as exc:  # lost a race the lock could not see (another source, same version)
             finding = error("version.exists", str(exc), checked.parsed.source.field("version"))
             ledger.add_events([received, Event("rejected", doc_id, "", source_name, sha, str(exc))])
@@ -276,7 +284,7 @@ def _refused(checked: Checked, workspace: Workspace, ledger: Ledger, received: E
 
 
 def _issue(data: bytes, sha: str, source_name: str, workspace: Workspace, ledger: Ledger, received: Event,
-           received_at: datetime, checked: Checked) -> Outcome:
+           received_at: datetime, checked: Checked, journal: Path | None = None) -> Outcome:
     """stamp → plan → render → archive → ledger, for a workbook that passed validation."""
     parsed, findings, context = checked.parsed, checked.findings, checked.context
     assert parsed is not None and context is not None
@@ -286,6 +294,8 @@ def _issue(data: bytes, sha: str, source_name: str, workspace: Workspace, ledger
     document = render_docx(plan.template, plan.context, plan.properties)
     document_sha = sha256_bytes(document)
     manifest = plan.manifest.issued(document_sha)
+    if journal is not None:
+        write_journal(journal, plan.record.doc_id, plan.record.version, plan.paths)
     write_version(workspace.outbox, workspace.root / RECORDS_FOLDER, plan.paths, document, data, manifest,
                   plan.flowchart)
     record = VersionRecord(**{**vars(plan.record), "document_sha256": document_sha,
@@ -303,6 +313,27 @@ def _issue(data: bytes, sha: str, source_name: str, workspace: Workspace, ledger
     return Outcome(source_name, Result.ISSUED, findings, record.doc_id, record.version,
                    stamp.status.value, workspace.outbox / plan.paths.document,
                    "版本号由系统分配" if stamp.version_assigned else "")
+
+
+def abandon_uncommitted(journal: Path, sha: str, workspace: Workspace, ledger: Ledger) -> list[Path]:
+    """After an attempt died between archive and ledger: remove the files it wrote for a version
+    the ledger never issued (none from this source, and no other source issued that version).
+
+    Under the document's lock, so no host is between its own archive and ledger for it now.
+    """
+    pending = read_journal(journal)
+    removed: list[Path] = []
+    if pending is not None:
+        doc_id, version, paths = pending
+        with ledger.document_lock(doc_id):
+            issued = any(v.version == version for v in ledger.history(doc_id).versions)
+            if not issued and ledger.find_source(sha) is None:
+                removed = remove_version(workspace.outbox, workspace.root / RECORDS_FOLDER, paths)
+        if removed:
+            ledger.add_events([Event("outputs-removed", doc_id, version, paths.document, sha,
+                                     f"{len(removed)} file(s) of an interrupted attempt, never issued")])
+    journal.unlink(missing_ok=True)
+    return removed
 
 
 def process_files(paths: list[Path], workspace: Workspace, ledger: Ledger,

@@ -418,3 +418,41 @@ def test_a_child_failing_after_the_commit_returns_the_file_with_its_findings(
     assert report(workspace, "bad").splitlines()[5:10] == [
         "原因 Reason: 1 个错误，0 个警告", "", "问题清单 Findings（1 个错误，0 个警告）:",
         f"1. {BAD_ID}  [错误 numbering.doc-id-format]", ""]
+
+
+def archive_files(workspace: Workspace) -> list[str]:
+    """Every file under outbox/ and records/ (the register and dot-temps left out)."""
+    found = [p for root in (workspace.outbox, workspace.root / "records") if root.exists()
+             for p in root.rglob("*") if p.is_file() and p != workspace.register_path]
+    return sorted(str(p.relative_to(workspace.root)) for p in found if not p.name.startswith("."))
+
+
+def test_a_child_killed_between_archive_and_ledger_leaves_no_uncommitted_version(
+        tmp_path: Path, workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The archive is written before the ledger commit; a SIGKILL between the two (here the
+    child kills itself after writing the archive) must not leave a version the ledger never issued: the
+    file comes back, the archive holds nothing of it, and `verify` passes."""
+    from click.testing import CliRunner
+
+    import officeflow.pipeline
+    from officeflow.cli import main
+
+    write_version = officeflow.pipeline.write_version
+
+    def written_then_killed(*args: object, **kwargs: object) -> None:
+        write_version(*args, **kwargs)  # type: ignore[arg-type]
+        os.kill(os.getpid(), 9)  # SIGKILL before record_issue: the forked child dies where a host can
+
+    monkeypatch.setattr(officeflow.pipeline, "write_version", written_then_killed)
+    shutil.copy(book(tmp_path, "b.xlsx", 7), workspace.inbox / "b.xlsx")
+    summary = drain(workspace)
+    assert (summary.returned, summary.archived) == (1, 0)
+    assert report(workspace, "b").splitlines()[5] == (
+        "原因 Reason: 处理过程异常终止（可能超出内存上限），已停止并退回：请检查工作簿是否过大或结构异常"
+        "（多余的行、列、合并单元格、图片），精简后重新提交。")
+    assert archive_files(workspace) == []
+    assert processing_left(workspace) == []
+    monkeypatch.undo()
+    checked = CliRunner().invoke(main, ["-w", str(workspace.root), "verify"])
+    assert (checked.exit_code, checked.output.splitlines()) == (0, ["校验通过 verified"])
+
