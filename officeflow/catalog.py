@@ -28,7 +28,7 @@ class FieldType(StrEnum):
     TEXT = "text"  # free text
     CODE = "code"  # an identifier typed as text (版本号, 步骤编号, 编号): a numeric cell is a finding
     DATE = "date"  # an Excel date cell or text YYYY-MM-DD
-    LIST = "list"  # text split on 、，,; and new lines
+    LIST = "list"  # text split on 、，,; and new lines (the model keeps the typed text too)
     ENUM = "enum"  # one of `choices`
 
 
@@ -141,6 +141,22 @@ class KindSpec:
         return build_model(self)
 
 
+def typed_text_key(key: str) -> str:
+    """The model attribute holding a list field's text as typed (`departments_text`): the items
+    drive validation, the text is what the Word document prints, with the author's separators."""
+    return f"{key}_text"
+
+
+def _attributes(fields: Iterable[Field]) -> dict[str, Any]:
+    """One attribute per field; a list field also has its typed text beside the items."""
+    attributes: dict[str, Any] = {}
+    for f in fields:
+        attributes[f.key] = _python_type(f)
+        if f.type is FieldType.LIST:
+            attributes[typed_text_key(f.key)] = (str, PydanticField(default=""))
+    return attributes
+
+
 def _python_type(f: Field) -> tuple[Any, Any]:
     if f.type is FieldType.DATE:
         return Optional[date], None  # noqa: UP045 - create_model wants a runtime type
@@ -161,9 +177,9 @@ class RowModel(BaseModel):
 
 def build_model(kind: KindSpec) -> type[BaseModel]:
     """Generate `<Kind>Document` with one attribute per field and a list per table."""
-    attributes: dict[str, Any] = {f.key: _python_type(f) for f in kind.fields}
+    attributes = _attributes(kind.fields)
     for table in kind.tables:
-        row_fields: dict[str, Any] = {c.key: _python_type(c) for c in table.columns}
+        row_fields = _attributes(table.columns)
         if table.extra_columns is not None:
             row_fields["extra"] = (dict[str, str], PydanticField(default_factory=dict))
         row_model = create_model(  # type: ignore[call-overload]

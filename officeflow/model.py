@@ -11,7 +11,7 @@ from typing import Any
 from openpyxl.utils.datetime import from_excel
 from pydantic import BaseModel, ValidationError
 
-from officeflow.catalog import Field, FieldType, KindSpec, Table
+from officeflow.catalog import Field, FieldType, KindSpec, Table, typed_text_key
 from officeflow.findings import CellRef, Finding, error
 from officeflow.kinds.common import KIND_FIELD
 from officeflow.reader import RawDocument, RawRow, RawTable, RawValue
@@ -114,6 +114,28 @@ def convert(spec: Field, raw: RawValue, epoch: datetime | None = None) -> tuple[
     if spec.type is FieldType.LIST:
         return split_list(text), None
     return text, None
+
+
+_LIST_ENDS = " \t\n、，,;；"
+_SPACES = re.compile(r"[ \t]+")
+
+
+def typed_list_text(raw: RawValue) -> str:
+    """A list cell's text as the author typed it, for the Word document: runs of spaces as one,
+    every line trimmed, no blank line, no separator left dangling at either end."""
+    if not isinstance(raw.value, str):
+        return ""  # a number is one item: the item is the text
+    text = half_width_alnum(clean_text(raw.value))
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line).strip(_LIST_ENDS)
+
+
+def _typed_text(spec: Field, raw: RawValue, value: Any) -> dict[str, str]:
+    """The typed text beside a list's items (catalog.typed_text_key); nothing for other fields."""
+    if spec.type is not FieldType.LIST or not value:
+        return {}
+    text = typed_list_text(raw)
+    return {typed_text_key(spec.key): text} if text else {}
 
 
 # Chinese punctuation NFKC leaves as it is, typed in a code with the input method on.
@@ -236,6 +258,7 @@ class _Typing:
             value = self._convert(spec, cell, "field.required")
             if value is not None:
                 values[spec.key] = value
+                values.update(_typed_text(spec, cell, value))
         return values
 
     def table(self, table: Table, raw_table: RawTable | None) -> list[dict[str, Any]]:
@@ -268,9 +291,11 @@ class _Typing:
             if spec.key not in columns:
                 continue
             locations[spec.key] = columns[spec.key]
-            value = self._convert(spec, raw_row.values[spec.key], "cell.required")
+            cell = raw_row.values[spec.key]
+            value = self._convert(spec, cell, "cell.required")
             if value is not None:
                 row_values[spec.key] = value
+                row_values.update(_typed_text(spec, cell, value))
         if table.extra_columns is not None:
             extra_values: dict[str, str] = {}
             extra_locations: dict[str, CellRef] = {}

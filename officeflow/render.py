@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from officeflow import flowchart
+from officeflow.catalog import typed_text_key
 from officeflow.errors import TemplateVariablesError
 from officeflow.fastrender import prepared_template
 from officeflow.model import ParsedDocument
@@ -23,7 +24,7 @@ from officeflow.stamp import Stamp
 from officeflow.vocabulary import NEXT_REVIEW_LABEL
 
 __all__ = ["DocumentProperties", "Image", "build_context", "check_template", "company_context",
-           "flowchart_pictures", "format_value", "render_docx"]
+           "flowchart_pictures", "format_value", "printed_value", "render_docx"]
 
 CONTROLLED_MARK = "受控文件"
 CORE_PROPERTY_MAX = 255
@@ -32,7 +33,7 @@ STATUS_MARKS = {s: f"{s.value} · 仅供追溯" for s in (Status.SUPERSEDED, Sta
 
 
 def format_value(value: Any) -> Any:
-    """Every value as the text a person expects: dates YYYY-MM-DD, lists joined with 、."""
+    """Every value as the text a person expects: dates YYYY-MM-DD, lists joined (join_list)."""
     if value is None:
         return ""
     if isinstance(value, datetime | date):
@@ -42,14 +43,21 @@ def format_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: format_value(v) for k, v in value.items()}
     if isinstance(value, BaseModel):
-        return {k: format_value(getattr(value, k)) for k in type(value).model_fields}
+        return {k: printed_value(value, k) for k in type(value).model_fields}
     return value
 
 
+def printed_value(model: BaseModel, key: str) -> Any:
+    """A model's value as the document prints it: a list as its author typed it, separators
+    and all (model.typed_list_text), the items joined only when no typed text was kept."""
+    value = getattr(model, key)
+    typed = getattr(model, typed_text_key(key), "") if isinstance(value, list) else ""
+    return typed if typed else format_value(value)
+
+
 def join_list(items: list[str]) -> str:
-    """Items joined the way the author wrote them: `, ` between two English words (`IT, QA`),
-    、 wherever Chinese meets. The reader keeps the items, not their separators, so this is the
-    separator an English list is written with rather than the very one typed."""
+    """Items joined as a list is written: `, ` between two English words (`IT, QA`), 、 wherever
+    Chinese meets. For lists without the author's own text (a revision's, a diff's)."""
     if not items:
         return ""
     parts = [items[0]]
@@ -68,7 +76,7 @@ def flowchart_pictures(doc: ParsedDocument, workday_hours: float = 8.0) -> list[
 def build_context(doc: ParsedDocument, stamp: Stamp, control_mark: str = "",
                   workday_hours: float = 8.0) -> dict[str, Any]:
     """The Word context: the kind's fields and tables by key, what the stamp adds, the 流程图."""
-    context: dict[str, Any] = {f.key: format_value(doc.value(f.key)) for f in doc.kind.fields}
+    context: dict[str, Any] = {f.key: printed_value(doc.model, f.key) for f in doc.kind.fields}
     for table in doc.kind.tables:
         context[table.key] = [format_value(row) for row in doc.rows(table.key)]
         if table.extra_columns is not None:

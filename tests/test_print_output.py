@@ -160,3 +160,15 @@ def test_a_list_of_english_words_keeps_its_commas(tmp_path: Path, workspace: Wor
     rows = [[cell.text for cell in row.cells] for row in document.tables[0].rows]
     assert ["适用部门", "IT, QA, Customer Service、客服部", "IT, QA, Customer Service、客服部",
             "IT, QA, Customer Service、客服部"] in rows
+
+
+def test_a_list_prints_with_the_separators_the_author_typed(tmp_path: Path, workspace: Workspace,
+                                                             ledger: SqliteLedger) -> None:
+    fields = {"适用部门": "IT/QA;   Customer Service ", "适用角色": " 客服专员；客服主管，\n技术支持工程师\n"}
+    outcome = issue(tmp_path, workspace, ledger, fields)
+    document = Document(str(outcome.document))
+    rows = [[cell.text for cell in row.cells] for row in document.tables[0].rows]
+    # As typed, runs of spaces tidied: not rejoined with the separator an English list is written with.
+    assert ["适用部门", "IT/QA; Customer Service", "IT/QA; Customer Service", "IT/QA; Customer Service"] in rows
+    roles = "客服专员；客服主管，\n技术支持工程师"  # the line break the author typed (Alt+Enter) too
+    assert ["适用角色", roles, roles, roles] in rows

@@ -7,7 +7,7 @@ with every problem named, instead of an AttributeError in the middle of a valida
 from __future__ import annotations
 
 from officeflow import rules
-from officeflow.catalog import Field, KindSpec, Table
+from officeflow.catalog import Field, FieldType, KindSpec, Table, typed_text_key
 from officeflow.kinds.common import (
     BASIC_FIELDS,
     CLOSING_TABLES,
@@ -30,7 +30,7 @@ class KindContractError(ValueError):
 def check_kind(kind: KindSpec) -> None:
     """Raise KindContractError naming the kind and everything it lacks."""
     problems = [*_field_problems(kind), *_step_problems(kind), *_table_problems(kind),
-                *_layout_problems(kind)]
+                *_layout_problems(kind), *_typed_text_problems(kind)]
     if problems:
         raise KindContractError(
             f"kind {kind.key!r} ({kind.label}) does not meet the kind contract: " + "; ".join(problems))
@@ -99,6 +99,16 @@ def _table_problems(kind: KindSpec) -> list[str]:
             if hasattr(dict, column.key):
                 problems.append(f"table {table.key!r} column {column.key!r} is also a name of dict "
                                 "(the Word template would print a method)")
+    return problems
+
+
+def _typed_text_problems(kind: KindSpec) -> list[str]:
+    """A list field's typed text is a model attribute of its own: no field may take its name."""
+    problems = []
+    for owner, fields in (("fields", kind.fields), *((f"table {t.key!r}", t.columns) for t in kind.tables)):
+        keys = {f.key for f in fields}
+        problems += [f"{owner}: {typed_text_key(f.key)!r} is the typed text of the list field {f.key!r}"
+                     for f in fields if f.type is FieldType.LIST and typed_text_key(f.key) in keys]
     return problems
 
 
