@@ -31,7 +31,7 @@ from officeflow.fsutil import atomic_write_bytes
 from officeflow.manifest import RECORDS_FOLDER, SUFFIX, Manifest
 from officeflow.text import cut_bytes
 
-__all__ = ["FLOWCHART_SUFFIX", "RECORDS_FOLDER", "ArchivePaths", "inside", "plan_paths", "read_journal",
+__all__ = ["FLOWCHART_SUFFIX", "RECORDS_FOLDER", "ArchivePaths", "Journal", "inside", "plan_paths", "read_journal",
            "remove_version", "sanitize_part", "write_journal", "write_version"]
 
 _ILLEGAL = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
@@ -137,22 +137,32 @@ def remove_version(outbox: Path, records: Path, paths: ArchivePaths) -> list[Pat
     return removed
 
 
-def write_journal(journal: Path, doc_id: str, version: str, paths: ArchivePaths) -> None:
+@dataclass(frozen=True)
+class Journal:
+    """What an attempt is about to write: one version's files, from one source."""
+
+    doc_id: str
+    version: str
+    source_sha256: str
+    paths: ArchivePaths
+
+
+def write_journal(path: Path, journal: Journal) -> None:
     """Before `write_version`: which version's files an attempt is about to write."""
-    atomic_write_bytes(journal, json.dumps({"doc_id": doc_id, "version": version, "paths": asdict(paths)},
-                                           ensure_ascii=False).encode("utf-8"))
+    atomic_write_bytes(path, json.dumps(asdict(journal), ensure_ascii=False).encode("utf-8"))
 
 
-def read_journal(journal: Path) -> tuple[str, str, ArchivePaths] | None:
-    """(doc_id, version, paths) an interrupted attempt was writing; None without a (readable) journal."""
+def read_journal(path: Path) -> Journal | None:
+    """What an interrupted attempt was writing; None without a (readable, plausible) journal."""
     try:
-        info = json.loads(journal.read_bytes().decode("utf-8"))
-        doc_id, version, paths = info["doc_id"], info["version"], ArchivePaths(**info["paths"])
+        info = json.loads(path.read_bytes().decode("utf-8"))
+        journal = Journal(**{**info, "paths": ArchivePaths(**info["paths"])})
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    doc_id, version, paths = journal.doc_id, journal.version, journal.paths
     # The journal lies in the shared inbox: trust only names that belong to this very version.
     stem = sanitize_part(f"{doc_id}_{version}")
     names = {PurePosixPath(p).name for p in asdict(paths).values() if p and p != paths.folder}
     if not names <= {f"{stem}{suffix}" for suffix in (".docx", ".xlsx", SUFFIX, FLOWCHART_SUFFIX)}:
         return None
-    return doc_id, version, paths
+    return journal

@@ -233,7 +233,7 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
 # -- left-overs of killed writers ----------------------------------------------------------
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -256,7 +256,7 @@ def orphan_temp(path: Path, now: float) -> bool:
         return False
     if now - st.st_mtime > ORPHAN_AGE_SECONDS:
         return True
-    return match is not None and int(match["pid"]) != os.getpid() and not _pid_alive(int(match["pid"]))
+    return match is not None and int(match["pid"]) != os.getpid() and not pid_alive(int(match["pid"]))
 
 
 def clean_orphans(workspace: Workspace) -> list[Path]:

@@ -289,7 +289,7 @@ class Intake:
             return Handled(claim.shown, IntakeResult.ARCHIVED, done.doc_id, done.version)
         row = None if mark is None else logged_decision(self.ledger, mark, sha, claim.shown)
         if row is None:  # not decided: whatever the attempt archived was never issued
-            removed = abandon_uncommitted(claim.folder / OUTPUTS_JOURNAL, sha, self.workspace, self.ledger)
+            removed = abandon_uncommitted(claim.folder / OUTPUTS_JOURNAL, self.workspace, self.ledger)
             if removed:
                 log.warning("%s：上次处理在登记前中断，已清除其未登记的 %d 个归档文件", claim.shown, len(removed))
             return None

@@ -6,6 +6,7 @@ The register and the reading copies of other versions follow from the ledger
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -19,6 +20,7 @@ from officeflow import flowchart
 from officeflow.archive import (
     RECORDS_FOLDER,
     ArchivePaths,
+    Journal,
     plan_paths,
     read_journal,
     remove_version,
@@ -28,7 +30,7 @@ from officeflow.archive import (
 from officeflow.diff import draft_entry
 from officeflow.drafts import CONTENT_MISSING, MISSING_ENTRY, SCREEN_QUOTE, with_draft
 from officeflow.findings import Finding, error, has_errors
-from officeflow.fsutil import sha256_bytes
+from officeflow.fsutil import pid_alive, sha256_bytes
 from officeflow.gate import admit
 from officeflow.ledger_errors import VersionTaken
 from officeflow.ledger_protocol import Event, Ledger
@@ -52,6 +54,8 @@ from officeflow.settings import Workspace
 from officeflow.stamp import Stamp, stamp_document
 from officeflow.tailor import tailored
 from officeflow.validate import validate
+
+PROCESS_JOURNAL = "process.outputs"  # `process` notes what it is about to archive (<name>-<pid>)
 
 
 class Result(StrEnum):
@@ -295,7 +299,7 @@ def _issue(data: bytes, sha: str, source_name: str, workspace: Workspace, ledger
     document_sha = sha256_bytes(document)
     manifest = plan.manifest.issued(document_sha)
     if journal is not None:
-        write_journal(journal, plan.record.doc_id, plan.record.version, plan.paths)
+        write_journal(journal, Journal(plan.record.doc_id, plan.record.version, sha, plan.paths))
     write_version(workspace.outbox, workspace.root / RECORDS_FOLDER, plan.paths, document, data, manifest,
                   plan.flowchart)
     record = VersionRecord(**{**vars(plan.record), "document_sha256": document_sha,
@@ -315,7 +319,7 @@ def _issue(data: bytes, sha: str, source_name: str, workspace: Workspace, ledger
                    "版本号由系统分配" if stamp.version_assigned else "")
 
 
-def abandon_uncommitted(journal: Path, sha: str, workspace: Workspace, ledger: Ledger) -> list[Path]:
+def abandon_uncommitted(journal: Path, workspace: Workspace, ledger: Ledger) -> list[Path]:
     """After an attempt died between archive and ledger: remove the files it wrote for a version
     the ledger never issued (none from this source, and no other source issued that version).
 
@@ -324,15 +328,25 @@ def abandon_uncommitted(journal: Path, sha: str, workspace: Workspace, ledger: L
     pending = read_journal(journal)
     removed: list[Path] = []
     if pending is not None:
-        doc_id, version, paths = pending
-        with ledger.document_lock(doc_id):
-            issued = any(v.version == version for v in ledger.history(doc_id).versions)
-            if not issued and ledger.find_source(sha) is None:
-                removed = remove_version(workspace.outbox, workspace.root / RECORDS_FOLDER, paths)
+        with ledger.document_lock(pending.doc_id):
+            issued = any(v.version == pending.version for v in ledger.history(pending.doc_id).versions)
+            if not issued and ledger.find_source(pending.source_sha256) is None:
+                removed = remove_version(workspace.outbox, workspace.root / RECORDS_FOLDER, pending.paths)
         if removed:
-            ledger.add_events([Event("outputs-removed", doc_id, version, paths.document, sha,
+            ledger.add_events([Event("outputs-removed", pending.doc_id, pending.version, pending.paths.document,
+                                     pending.source_sha256,
                                      f"{len(removed)} file(s) of an interrupted attempt, never issued")])
     journal.unlink(missing_ok=True)
+    return removed
+
+
+def abandon_dead_journals(workspace: Workspace, ledger: Ledger) -> list[Path]:
+    """`process` runs killed between archive and ledger (their journals in the state folder)."""
+    removed: list[Path] = []
+    for journal in sorted(workspace.state_dir.glob(f"{PROCESS_JOURNAL}-*")):
+        pid = journal.name.rpartition("-")[2]
+        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
+            removed += abandon_uncommitted(journal, workspace, ledger)
     return removed
 
 
@@ -345,6 +359,7 @@ def process_files(paths: list[Path], workspace: Workspace, ledger: Ledger,
     """
     max_bytes = int(workspace.settings.max_file_mb * 1024 * 1024)
     ordered = version_order(paths, identities(paths, max_bytes))
+    abandon_dead_journals(workspace, ledger)
     return [process_path(path, workspace, ledger, today) for path in ordered]
 
 
@@ -356,4 +371,7 @@ def process_path(path: Path, workspace: Workspace, ledger: Ledger, today: date |
         ledger.add_events([Event("received", file=path.name, sha256=sha),
                            Event("rejected", file=path.name, sha256=sha, detail=refused[0].code)])
         return Outcome(path.name, Result.REJECTED, refused)
-    return process_bytes(data, path.name, workspace, ledger, today)
+    journal = workspace.state_dir / f"{PROCESS_JOURNAL}-{os.getpid()}"
+    outcome = process_bytes(data, path.name, workspace, ledger, today, journal=journal)
+    journal.unlink(missing_ok=True)  # decided: issued, or nothing written
+    return outcome

@@ -456,3 +456,43 @@ def test_a_child_killed_between_archive_and_ledger_leaves_no_uncommitted_version
     checked = CliRunner().invoke(main, ["-w", str(workspace.root), "verify"])
     assert (checked.exit_code, checked.output.splitlines()) == (0, ["校验通过 verified"])
 
+
+
+KILLED_AFTER_ARCHIVE = """
+import os, sys
+import officeflow.pipeline as pipeline
+write_version = pipeline.write_version
+def written_then_killed(*args, **kwargs):
+    write_version(*args, **kwargs)
+    os.kill(os.getpid(), 9)
+pipeline.write_version = written_then_killed
+from officeflow.cli import main
+main(sys.argv[1:])
+"""
+
+
+def test_a_process_run_killed_between_archive_and_ledger_is_cleaned_up_by_the_next_run(
+        tmp_path: Path, workspace: Workspace) -> None:
+    """`officeflow process` SIGKILLed after archiving, before the ledger: the next run removes
+    what it archived (the ledger never issued it), then goes on; `verify` passes."""
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from officeflow.cli import main
+
+    if workspace.ledger_url.startswith("postgres"):
+        pytest.skip("the subprocess reads the workspace's officeflow.toml: SQLite here")
+    killed = subprocess.run([sys.executable, "-c", KILLED_AFTER_ARCHIVE, "-w", str(workspace.root), "process",
+                             str(book(tmp_path, "a.xlsx", 7))], capture_output=True, text=True)
+    assert killed.returncode == -9
+    assert len(archive_files(workspace)) == 6  # written, never issued
+    runner = CliRunner()
+    second = runner.invoke(main, ["-w", str(workspace.root), "process", str(book(tmp_path, "b.xlsx", 8))])
+    assert second.exit_code == 0, second.output
+    assert [Path(p).name for p in archive_files(workspace)] == [
+        "CRM-CS-2024-008_V1.0.docx", "CRM-CS-2024-008_V1.0.flow.svg", "CRM-CS-2024-008_V1.0.manifest.json",
+        "CRM-CS-2024-008_V1.0.xlsx", "CRM-CS-2024-008_V1.0.docx", "CRM-CS-2024-008_V1.0.flow.svg"]
+    checked = runner.invoke(main, ["-w", str(workspace.root), "verify"])
+    assert (checked.exit_code, checked.output.splitlines()) == (0, ["校验通过 verified"])
