@@ -96,6 +96,8 @@ log = logging.getLogger(__name__)
 PIPELINE_LOCK = "intake.lock"
 ATTEMPTS_FILE = ".attempts"
 DUPLICATE_CLOSING = "无需修改：此文件已归档，不必重新提交。"
+INTERNAL_ERROR = "internal.error"
+INTERNAL_CLOSING = "这不是工作簿的问题，无需修改：流程管理员排除故障后，可把同一文件重新放入收件箱（inbox）。"
 MAX_ATTEMPTS = 3  # attempts that never ended (killed with their watcher) before a file is returned
 
 @dataclass
@@ -228,7 +230,7 @@ class Intake:
             handled = self._keep(claim, f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # a bug must not stop the watcher
             log.exception("处理 %s 时发生内部错误", claim.shown)
-            handled = self._return_after_failure(claim, exc)
+            handled = self._return_after_failure(claim, type(exc).__name__, str(exc))
         handled.milliseconds = (time.perf_counter() - started) * 1000
         level = (logging.ERROR if handled.result in (IntakeResult.ERROR, IntakeResult.KEPT)
                  else logging.WARNING if handled.result is IntakeResult.RETURNED else logging.INFO)
@@ -271,7 +273,9 @@ class Intake:
             if done is not None:
                 handled = done
             elif child.status is ChildStatus.FAILED:
-                handled = self._return_after_failure(claim, RuntimeError(child.error))
+                log.error("处理 %s 时发生内部错误：%s\n%s", claim.shown, child.error, child.trace.rstrip())
+                name, _, message = child.error.partition(": ")
+                handled = self._return_after_failure(claim, name, message)
             else:
                 handled = self._reject(claim, data, [budget_finding(child.status, self.budget)])
         handled.budget = child
@@ -348,7 +352,8 @@ class Intake:
                 source = claim.path  # copied by streaming, still opened as a regular file only
             except (NotRegularFile, FileNotFoundError):
                 source = None
-        closing = DUPLICATE_CLOSING if result is IntakeResult.DUPLICATE else RESUBMIT
+        closing = (DUPLICATE_CLOSING if result is IntakeResult.DUPLICATE
+                   else INTERNAL_CLOSING if any(f.code == INTERNAL_ERROR for f in saved.findings) else RESUBMIT)
         returned = publish(self.workspace.returned, claim.name, claim.shown, claim.token,
                            claim.received_at, saved.reason, list(saved.findings), saved.annotated, source,
                            closing)
@@ -364,16 +369,16 @@ class Intake:
             self.ledger.add_events([Event("intake-failed", file=claim.shown, detail=problem[:500])])
         return Handled(claim.shown, IntakeResult.KEPT, reason=problem, held=held)
 
-    def _return_after_failure(self, claim: Claim, exc: Exception) -> Handled:
-        finding = error("internal.error", f"处理时发生内部错误（{type(exc).__name__}），"
-                                          "文件已原样退回；请联系流程管理员。")
+    def _return_after_failure(self, claim: Claim, name: str, message: str) -> Handled:
+        """A bug (ours, not the author's): the file goes back as it came; the log has the traceback."""
+        finding = error(INTERNAL_ERROR, f"处理时发生内部错误（{name}），文件已原样退回；请联系流程管理员。")
         try:
             if not os.path.lexists(claim.path):
                 raise FileNotFoundError(claim.path)
             return self._reject(claim, None, [finding])
         except Exception:
             log.exception("无法退回 %s，文件留在 %s", claim.shown, claim.folder)
-            return Handled(claim.shown, IntakeResult.ERROR, reason=f"{type(exc).__name__}: {exc}")
+            return Handled(claim.shown, IntakeResult.ERROR, reason=f"{name}: {message}")
 
     def _count_attempt(self, claim: Claim, undo: bool = False) -> int:
         """Attempts that started, kept in the intake folder so they survive a SIGKILL."""

@@ -21,6 +21,7 @@ import signal
 import sqlite3
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -58,6 +59,7 @@ class ChildResult:
     value: Any = None
     error: str = ""
     server_fault: bool = False  # OSError or database error: the server's problem, not the file's
+    trace: str = ""  # the child's traceback when it raised: for the operator's log
     seconds: float = 0.0
     peak_mb: float = 0.0  # the child's peak resident memory
 
@@ -93,8 +95,8 @@ def run_budgeted(work: Callable[..., Any], args: tuple[Any, ...], budget: Budget
     result = ChildResult(status or ChildStatus.DIED)
     if status is None and chunks:
         with contextlib.suppress(Exception):  # a truncated payload: the child died writing it
-            kind, value, error, fault = pickle.loads(b"".join(chunks))
-            result = ChildResult(ChildStatus(kind), value, error, fault)
+            kind, value, error, fault, trace = pickle.loads(b"".join(chunks))
+            result = ChildResult(ChildStatus(kind), value, error, fault, trace)
     if result.status is ChildStatus.DIED and stop is not None and stop.is_set():
         result.status = ChildStatus.STOPPED  # e.g. SIGTERM sent to the whole service group
     result.seconds = time.monotonic() - started
@@ -134,15 +136,16 @@ def _child(work: Callable[..., Any], args: tuple[Any, ...], budget: Budget, pare
         _die_with_parent(parent)
         _limit_memory(budget.memory_mb)
         try:
-            payload: tuple[str, Any, str, bool] = (ChildStatus.OK.value, work(*args), "", False)
+            payload: tuple[str, Any, str, bool, str] = (ChildStatus.OK.value, work(*args), "", False, "")
         except MemoryError:
-            payload = (ChildStatus.MEMORY.value, None, "MemoryError", False)
+            payload = (ChildStatus.MEMORY.value, None, "MemoryError", False, "")
         except BaseException as exc:  # noqa: BLE001 - everything is reported to the parent
-            payload = (ChildStatus.FAILED.value, None, f"{type(exc).__name__}: {exc}", server_fault(exc))
+            payload = (ChildStatus.FAILED.value, None, f"{type(exc).__name__}: {exc}", server_fault(exc),
+                       traceback.format_exc())
         try:
             data = pickle.dumps(payload)
         except Exception as exc:  # noqa: BLE001
-            data = pickle.dumps((ChildStatus.FAILED.value, None, f"result not picklable: {exc}", False))
+            data = pickle.dumps((ChildStatus.FAILED.value, None, f"result not picklable: {exc}", False, ""))
         view = memoryview(data)
         while view:
             view = view[os.write(write_end, view):]

@@ -319,7 +319,7 @@ def returned_after_a_bug(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tup
     return handled, lines, source
 
 
-INTERNAL = "处理时发生内部错误（RuntimeError），文件已原样退回；请联系流程管理员。"
+INTERNAL = "处理时发生内部错误（KeyError），文件已原样退回；请联系流程管理员。"
 
 
 def test_a_bug_in_the_pipeline_returns_the_file_as_it_came_with_internal_error(
@@ -330,12 +330,12 @@ def test_a_bug_in_the_pipeline_returns_the_file_as_it_came_with_internal_error(
         IntakeResult.RETURNED, [returned / "客户投诉处理流程.xlsx", returned / "客户投诉处理流程.问题清单.txt"])
     assert [(f.code, f.located()) for f in handled.findings] == [("internal.error", INTERNAL)]
     assert (returned / "客户投诉处理流程.xlsx").read_bytes() == source
-    # Today's whole report; the two lines the xfails below want changed are marked.
+    # The whole report: the exception named, and the author not asked to fix anything.
     assert lines[:3] + lines[5:] == [
         "officeflow 退回说明 Return report",
         "",
         "文件 File: 客户投诉处理流程.xlsx",
-        f"原因 Reason: {INTERNAL}",  # names the wrapper, not the bug
+        f"原因 Reason: {INTERNAL}",
         "",
         "问题清单 Findings（1 个错误，0 个警告）:",
         f"1. {INTERNAL}  [错误 internal.error]",
@@ -343,21 +343,5 @@ def test_a_bug_in_the_pipeline_returns_the_file_as_it_came_with_internal_error(
         "退回的文件 Returned files:",
         "- 客户投诉处理流程.xlsx",
         "",
-        "请修改后把工作簿重新放入收件箱（inbox）。",  # asks the author to fix what is not theirs
+        "这不是工作簿的问题，无需修改：流程管理员排除故障后，可把同一文件重新放入收件箱（inbox）。",
     ]
-
-
-@pytest.mark.xfail(strict=True, reason="defect: the child's exception reaches intake as RuntimeError(child.error), so "
-                   "internal.error always names RuntimeError; the real one (KeyError: '责任角色') is in no "
-                   "report, log line or audit event, and the operator has nothing to look for")
-def test_internal_error_names_the_exception_that_happened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _, lines, _ = returned_after_a_bug(tmp_path, monkeypatch)
-    assert lines[5] == "原因 Reason: 处理时发生内部错误（KeyError），文件已原样退回；请联系流程管理员。"
-
-
-@pytest.mark.xfail(strict=True, reason="defect: the report of an internal error closes with RESUBMIT "
-                   "(请修改后…重新放入收件箱) though the author has nothing to fix (cf. item 12 for duplicates)")
-def test_internal_error_does_not_ask_the_author_to_fix_the_workbook(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _, lines, _ = returned_after_a_bug(tmp_path, monkeypatch)
-    assert lines[-1] != "请修改后把工作簿重新放入收件箱（inbox）。"
