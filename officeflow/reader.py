@@ -368,15 +368,16 @@ def read_workbook(data: bytes, *, fast: bool = True) -> RawDocument:
     The guard runs first; then the cells are read straight from the XML (xlsx_grid), or by
     openpyxl when that path is not sure to give the same values (`fast=False`: always).
     """
-    check_container(data)
+    parsed = check_container(data)  # the parts the guard parsed whole: not parsed again
     wb: Any = None
     if fast:
         try:
-            wb = load_grid(data)
+            wb = load_grid(data, parsed)
         except MemoryError:
             raise
         except Exception:  # NotPlain, or a malformed part: openpyxl decides, exactly as before
             wb = None
+    parsed.clear()  # openpyxl builds its own: the guard's trees are not held meanwhile
     if wb is None:
         wb = _load_openpyxl(data)
     try:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import Any
 
 from officeflow.findings import Finding, error
-from officeflow.xlsxguard import check_package
+from officeflow.xlsxguard import Package, check_package
 
 # Guards against hostile files; the watcher's size limit is checked before this, the
 # streaming limits of xlsxguard (rows, columns, cells, merged area, XML bytes) after.
@@ -22,7 +23,9 @@ class Unreadable(Exception):
         self.findings = findings
 
 
-def check_container(data: bytes) -> None:
+def check_container(data: bytes) -> dict[str, Any]:
+    """Raises Unreadable for a file refused; else the parts parsed whole on the way (part name →
+    lxml tree), for the reader to use instead of parsing them again."""
     if data[:4] == b"\xd0\xcf\x11\xe0":
         raise Unreadable([error(
             "file.legacy-or-encrypted",
@@ -32,12 +35,12 @@ def check_container(data: bytes) -> None:
         raise Unreadable([error("file.not-workbook", "文件不是 Excel 工作簿（.xlsx），请使用模板填写后提交。")])
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            check_archive(archive)
+            return check_archive(archive)
     except zipfile.BadZipFile:
         raise Unreadable([error("file.corrupt", "文件已损坏，无法作为 Excel 工作簿打开，请重新保存后提交。")]) from None
 
 
-def check_archive(archive: zipfile.ZipFile) -> None:
+def check_archive(archive: zipfile.ZipFile) -> dict[str, Any]:
     infos = archive.infolist()
     names = {info.filename for info in infos}
     total = sum(info.file_size for info in infos)
@@ -47,7 +50,8 @@ def check_archive(archive: zipfile.ZipFile) -> None:
     if "xl/vbaProject.bin" in names:
         raise Unreadable([error("file.macros", "工作簿包含宏，不予接收：请另存为不含宏的 .xlsx 后提交。")])
     try:
-        refused = check_package(archive)
+        package = Package(archive)
+        refused = check_package(package)
     except (zipfile.BadZipFile, MemoryError):
         raise
     except Exception as exc:  # a malformed or hostile part (ParseError, EntitiesForbidden, zlib.error…)
@@ -55,3 +59,4 @@ def check_archive(archive: zipfile.ZipFile) -> None:
                                 "请用 Excel 打开检查后重新保存提交。")]) from exc
     if refused:
         raise Unreadable(refused)
+    return package.trees

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Traditional → Simplified for the characters that occur in labels and enum values
 # of the catalogs. Labels only need these; values are kept exactly as typed.
@@ -23,6 +24,7 @@ _TO_SIMPLIFIED = str.maketrans(_TRADITIONAL, _SIMPLIFIED)
 # Characters dropped from labels before comparing: required-marks, colons, spaces.
 _LABEL_NOISE = re.compile(r"[\s*＊:：_\-]+")
 _BRACKETED = re.compile(r"[（(【\[].*?[）)】\]]")
+_ASCII = "".join(map(chr, range(128)))
 
 # Control characters openpyxl, Word or lxml choke on; \t and \n are kept.
 _CONTROL = re.compile(r"[\x00-\x08\x0c\x0e-\x1f\x7f]")
@@ -32,6 +34,7 @@ def to_simplified(text: str) -> str:
     return text.translate(_TO_SIMPLIFIED)
 
 
+@lru_cache(maxsize=4096)  # the reader asks again for every label and header cell it scans
 def normalise_label(text: str) -> str:
     """The comparable form of a label: NFKC, Simplified, no marks/colons/spaces, lower case.
 
@@ -44,13 +47,14 @@ def normalise_label(text: str) -> str:
     return _LABEL_NOISE.sub("", text).lower()
 
 
-def label_keys(label: str, alias: str) -> set[str]:
+@lru_cache(maxsize=1024)  # the catalog's labels: asked for on every read
+def label_keys(label: str, alias: str) -> frozenset[str]:
     """The normalised forms a cell may take to name this field."""
     keys = {normalise_label(label), normalise_label(f"{label} {alias}")}
     if alias:
         keys.add(normalise_label(alias))
         keys.add(normalise_label(f"{alias} {label}"))
-    return keys
+    return frozenset(keys)
 
 
 def match_label(cell_text: str, index: dict[str, str]) -> str | None:
@@ -64,10 +68,16 @@ def match_label(cell_text: str, index: dict[str, str]) -> str | None:
         return None
     if norm in index:
         return index[norm]
-    for label, key in index.items():
-        if label and not label.isascii() and norm.startswith(label) and norm[len(label):].isascii():
-            return key
-    return None
+    # A label that matches is `norm` cut inside its ASCII tail (it keeps a non-ASCII character):
+    # those few cuts are looked up, instead of every label of the index tried against `norm`.
+    head = len(norm.rstrip(_ASCII))
+    if head == 0:
+        return None
+    found = [norm[:end] for end in range(head, len(norm)) if norm[:end] in index]
+    if len(found) > 1:  # the first in the index's order, as a scan of it would find
+        return next(key for label, key in index.items() if label in found)
+    return index[found[0]] if found else None
+
 
 
 def clean_text(value: str) -> str:

@@ -11,7 +11,8 @@ same side effects (touching a cell creates it and can grow the extents).
 Whatever it does not reproduce exactly, it refuses with `NotPlain`, and the reader falls back
 to openpyxl for that file: shared/array formulas, ISO dates, hyperlinks, drawings, comments,
 a DOCTYPE, style indexes out of range, dates out of range, parts it does not know.
-xlsxguard has already checked the package (sizes, cells, merges) before this runs.
+xlsxguard has already checked the package (sizes, cells, merges) before this runs, and hands
+over the parts it parsed on the way (`parsed`): each part is parsed once.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lxml import etree
+
+from officeflow.xlsxguard import PARSER
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -47,8 +50,6 @@ if TYPE_CHECKING:
     # cell-creation semantics; tests/test_reader_parity.py).
     AnyWorkbook: TypeAlias = "OpenpyxlWorkbook | Grid"
     AnyWorksheet: TypeAlias = "OpenpyxlWorksheet | Sheet"
-
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 class NotPlain(Exception):
@@ -131,8 +132,12 @@ def hidden_rows(ws: AnyWorksheet) -> set[int]:
     return {row for row, dimension in ws.row_dimensions.items() if dimension.hidden}
 
 
-def load_grid(data: bytes) -> Grid:
-    """Every worksheet of an .xlsx, as openpyxl would load it; NotPlain when unsure."""
+def load_grid(data: bytes, parsed: dict[str, Any] | None = None) -> Grid:
+    """Every worksheet of an .xlsx, as openpyxl would load it; NotPlain when unsure.
+
+    `parsed`: parts already parsed (by xlsxguard, with the same parser), by part name.
+    """
+    parsed = parsed or {}
     from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -140,8 +145,8 @@ def load_grid(data: bytes) -> Grid:
         if any(not _PLAIN_PARTS.fullmatch(name) and not _printer_only(archive, name)
                for name in names if not name.endswith("/")):
             raise NotPlain("a part openpyxl reads and this module does not")
-        workbook = _xml(archive, "xl/workbook.xml")
-        rels = _relationships(archive, "xl/_rels/workbook.xml.rels")
+        workbook = _xml(archive, "xl/workbook.xml", parsed)
+        rels = _relationships(archive, "xl/_rels/workbook.xml.rels", parsed)
         props = workbook.find(NS + "workbookPr")
         date1904 = props.get("date1904", "false") if props is not None else "false"
         if date1904 not in ("0", "1", "false", "true"):
@@ -157,7 +162,7 @@ def load_grid(data: bytes) -> Grid:
                 raise NotPlain("a sheet that is not a plain worksheet")
             if not _plain_title(title, [s.title for s in sheets]):
                 raise NotPlain("a sheet title openpyxl renames or refuses")
-            sheets.append(_read_sheet(title, _xml(archive, part), strings, styles, epoch))
+            sheets.append(_read_sheet(title, _xml(archive, part, parsed), strings, styles, epoch))
     return Grid(sheets, epoch)
 
 
@@ -178,16 +183,19 @@ def _printer_only(archive: zipfile.ZipFile, name: str) -> bool:
     return all(kind.endswith("/printerSettings") for kind, _ in _relationships(archive, name).values())
 
 
-def _xml(archive: zipfile.ZipFile, name: str) -> Any:
-    root = etree.fromstring(archive.read(name), _PARSER)
+def _xml(archive: zipfile.ZipFile, name: str, parsed: dict[str, Any] | None = None) -> Any:
+    root = parsed.get(name) if parsed else None
+    if root is None:
+        root = etree.fromstring(archive.read(name), PARSER)
     if root.getroottree().docinfo.doctype:
         raise NotPlain("a DOCTYPE: left to openpyxl's defused parser")
     return root
 
 
-def _relationships(archive: zipfile.ZipFile, name: str) -> dict[str, tuple[str, str]]:
+def _relationships(archive: zipfile.ZipFile, name: str,
+                   parsed: dict[str, Any] | None = None) -> dict[str, tuple[str, str]]:
     rels = {}
-    for rel in _xml(archive, name):
+    for rel in _xml(archive, name, parsed):
         target = rel.get("Target", "")
         part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
         rels[rel.get("Id", "")] = (rel.get("Type", ""), part)
