@@ -27,12 +27,8 @@ MAX_FUNCTION_LINES = 60
 
 # Known, listed for the lead to fix; each entry must still be over, so the list only shrinks.
 # (These files belong to other engineers at the time of writing.)
-KNOWN_LONG_MODULES = {
-    "officeflow.workbook_template": 519,
-}
-KNOWN_LONG_FUNCTIONS = {
-    "officeflow.workbook_template:_write_guide": 65,
-}
+KNOWN_LONG_MODULES: dict[str, int] = {}
+KNOWN_LONG_FUNCTIONS: dict[str, int] = {}
 
 # Arguments passed to a ledger that the protocol does not declare (pipeline passes
 # marking= to record_issue; both backends take it, the protocol does not).
