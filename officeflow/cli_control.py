@@ -213,8 +213,6 @@ def training(ctx: click.Context, doc_id: str | None, version: str | None, copies
     for result in results:
         for serial, pdf in zip(result.serials, result.pdfs, strict=True):
             click.echo(f"培训副本 training copy {serial}: {pdf}")
-    if not results:
-        click.echo("没有现行有效的文件 (no current documents)")
 
 
 @click.command()

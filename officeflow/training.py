@@ -143,7 +143,10 @@ def make_training_copies(workspace: Workspace, ledger: SqliteLedger, doc_id: str
 def make_department_copies(workspace: Workspace, ledger: SqliteLedger, department: str | None = None,
                            copies: int = 1, recipient: str = "",
                            today: date | None = None) -> list[TrainingResult]:
-    """Copies of every current document (of one 主责部门), converted in one LibreOffice call."""
+    """Copies of every current document (of one 主责部门), converted in one LibreOffice call.
+
+    Never an empty list: with no current document it raises NotFoundError, which says so.
+    """
     today = today or date.today()
     orders: list[_Order] = []
     for doc_id in dict.fromkeys(v.doc_id for v in ledger.versions()
@@ -153,7 +156,7 @@ def make_department_copies(workspace: Workspace, ledger: SqliteLedger, departmen
         if current:
             orders.append(_order(ledger, doc_id, current[0], copies, recipient, False, today))
     if not orders:
-        where = f"部门“{department}”" if department else "登记册"
+        where = f"部门“{department}”" if department else "台账中"
         raise NotFoundError(f"{where}没有现行有效的流程文件 / no current documents"
                             + (f" for department {department}" if department else ""))
     return _make(workspace, ledger, orders, today)
