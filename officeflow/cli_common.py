@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from officeflow.ledger import Ledger
     from officeflow.settings import Workspace
 
-# Imported in the functions below, not here: settings loads pydantic and the ledger sqlite3,
+# Imported in the functions below, not here: settings parses TOML and the ledger loads sqlite3,
 # which `officeflow --help` does not need (tests/test_startup.py).
 
 

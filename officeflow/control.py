@@ -8,17 +8,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from officeflow.archive import inside
-from officeflow.diff import describe_changes
 from officeflow.errors import NotFoundError, OfficeflowError
 from officeflow.ledger_protocol import Event, Ledger
 from officeflow.lifecycle import VersionState, next_review_date, states_on
-from officeflow.manifest import Manifest
-from officeflow.pipeline import load_archived
-from officeflow.publish import publish
 from officeflow.records import CopyClosure, Status, TrainingCopy, VersionRecord, Withdrawal
-from officeflow.settings import Workspace
+
+if TYPE_CHECKING:
+    from officeflow.settings import Workspace
+
+# archive, manifest, publish, pipeline and diff are imported by the functions that write or
+# compare: status, due and next-id read the ledger only and start without openpyxl, docx or
+# pydantic (tests/test_startup.py).
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,10 @@ def withdraw(workspace: Workspace, ledger: Ledger, doc_id: str, reason: str,
     The withdrawal is also written into each version's manifest, so `register rebuild`
     can restore it. A withdrawn 流程编号 comes back only with a new version.
     """
+    from officeflow.archive import inside
+    from officeflow.manifest import Manifest
+    from officeflow.publish import publish
+
     today = today or date.today()
     if not reason.strip():
         raise OfficeflowError("请用 --reason 写明废止原因")
@@ -90,6 +96,8 @@ def withdraw(workspace: Workspace, ledger: Ledger, doc_id: str, reason: str,
 def close_copies(workspace: Workspace, ledger: Ledger, doc_id: str, serials: list[str],
                  closed_as: CopyClosure, at: datetime | None = None) -> list[str]:
     """Record training copies of DOC_ID as returned, lost or destroyed; returns those closed."""
+    from officeflow.publish import publish
+
     at = at or datetime.now().replace(microsecond=0)
     copies: dict[str, TrainingCopy] = {c.serial: c for c in ledger.training_copies(doc_id)}
     unknown = [s for s in serials if s not in copies]
@@ -153,6 +161,9 @@ def next_id(ledger: Ledger, prefix: str, year: int | None = None, width: int = 3
 def diff_versions(workspace: Workspace, ledger: Ledger, doc_id: str, old: str,
                   new: str) -> list[str]:
     """The comparison of two archived versions, as the drafted revision entry would say it."""
+    from officeflow.diff import describe_changes
+    from officeflow.pipeline import load_archived
+
     history = ledger.history(doc_id)
     if not history.versions:
         raise NotFoundError(f"流程编号 {doc_id} 不在台账中")

@@ -1,16 +1,22 @@
-"""Settings: one pydantic model, loaded from the workspace's officeflow.toml (every key optional)."""
+"""Settings: the workspace's officeflow.toml (every key optional), read without pydantic.
+
+`Settings` is the one list of keys: type, default, bound, check and what each means. A file
+whose values already have their declared types and pass their bounds and checks is read here;
+any other file goes to officeflow.settings_check, where pydantic converts a value as it always
+has ("6" → 6) or names every problem. So the ledger commands start without importing pydantic
+(issue 15, item 1).
+"""
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields, replace
+from functools import cache
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from typing import Any, ClassVar, Literal, get_args, get_origin, get_type_hints
 
 from officeflow.errors import ConfigError
 from officeflow.vocabulary import REVIEW_LEVELS, VAGUE_WORDS
@@ -19,105 +25,165 @@ CONFIG_FILE = "officeflow.toml"
 STATE_DIR = ".officeflow"
 
 
-class Settings(BaseModel):
+def _dropdown(value: list[str]) -> list[str]:
+    """A list that becomes a template's dropdown and an enum (officeflow.tailor): each value
+    fits an Excel list (no comma, no quote) and appears once."""
+    value = [v.strip() for v in value]
+    for item in value:
+        if not item or any(ch in item for ch in ',"，'):
+            raise ValueError(f"“{item}”不能为空，也不能含逗号或引号（它会成为下拉列表的一项）")
+    if len(set(value)) != len(value):
+        raise ValueError("列表中有重复的值")
+    return value
+
+
+def _review_levels(value: list[str]) -> list[str]:
+    if not value:
+        raise ValueError("至少需要一个审核级别")
+    return _dropdown(value)
+
+
+def _one_folder_name(value: str) -> str:
+    if not value.strip(". ") or any(ch in value for ch in "/\\:"):
+        raise ValueError("must be one folder name inside inbox/")
+    return value
+
+
+@dataclass(frozen=True)
+class Key:
+    """What Settings declares of one key besides its type and default."""
+
+    description: str  # written into officeflow.toml by `init`
+    gt: float | None = None
+    ge: float | None = None
+    check: Callable[[Any], Any] | None = None  # returns the value to keep, or raises ValueError
+
+
+def setting(default: Any, description: str, *, gt: float | None = None, ge: float | None = None,
+            check: Callable[[Any], Any] | None = None) -> Any:
+    """One field of Settings: its default and its Key."""
+    metadata = {"key": Key(description, gt, ge, check)}
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: type(default)(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+@dataclass(frozen=True)
+class Settings:
     """Document-control rules of the organisation. Unknown keys are rejected."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    doc_id_pattern: str = Field(
-        default=r"^(?P<prefix>[A-Z][A-Z0-9]{1,9})(?:-(?P<category>[A-Z][A-Z0-9]{0,9}))?"
+    doc_id_pattern: str = setting(
+        r"^(?P<prefix>[A-Z][A-Z0-9]{1,9})(?:-(?P<category>[A-Z][A-Z0-9]{0,9}))?"
         r"-(?P<year>\d{4})-(?P<seq>\d{3,4})$",
-        description="Regular expression for 流程编号; a named group `year` enables the year check.",
-    )
-    doc_id_example: str = Field(default="CRM-CS-2024-005", description="Shown in messages.")
-    review_levels: list[str] = Field(
-        default=list(REVIEW_LEVELS),
-        description="Review levels that must all be present and 通过 for a release, in order; "
-        "the last one approves. They are the 审核级别 dropdown of every template.",
-    )
-    categories: list[str] = Field(
-        default_factory=list,
-        description="Allowed 流程类别 (archive folders), the template's dropdown; empty: free text.",
-    )
-    departments: list[str] = Field(
-        default_factory=list,
-        description="Allowed 主责部门 (archive folders), the template's dropdown; empty: free text.",
-    )
-    review_interval_months: int = Field(default=6, ge=1, description="Next 定期回顾 (periodic review) = effective + N months.")
-    vague_words: list[str] = Field(default=list(VAGUE_WORDS), description="Words to warn about.")
-    workday_hours: float = Field(default=8.0, gt=0, description="Hours in one 工作日 for durations.")
-    register_file: str = Field(default="流程文件总台账.xlsx", description="Register name in outbox/.")
-    returned_folder: str = Field(default="退回", description="Folder in inbox/ for returned workbooks.")
-    training_folder: str = Field(default="培训副本", description="Folder in outbox/ for training copies.")
-    max_file_mb: float = Field(default=20, gt=0, description="Largest workbook accepted.")
-    strict: bool = Field(default=False, description="Treat warnings as errors.")
-    notices: dict[str, Any] = Field(
-        default_factory=dict,
-        description="[notices] table: SMTP server, sender, department → addresses, portal URL "
-        "(validated by officeflow.portal.config; see docs/portal.md).",
-    )
-    portal_submit: bool = Field(default=False, description="The portal's online check may submit into inbox/.")
-    ledger_url: str = Field(
-        default="",
-        description="PostgreSQL ledger for several hosts (postgresql://user@host/db); "
-        "empty: the SQLite file .officeflow/ledger.sqlite3. OFFICEFLOW_LEDGER_URL overrides it.",
-    )
-    self_approval: Literal["warning", "error"] = Field(
-        default="warning",
-        description="Every review level signed by the 流程负责人 himself on one day "
-        "(review.self-approved): a warning, or an error that blocks the release.",
-    )
+        "Regular expression for 流程编号; a named group `year` enables the year check.")
+    doc_id_example: str = setting("CRM-CS-2024-005", "Shown in messages.")
+    review_levels: list[str] = setting(
+        list(REVIEW_LEVELS),
+        "Review levels that must all be present and 通过 for a release, in order; "
+        "the last one approves. They are the 审核级别 dropdown of every template.", check=_review_levels)
+    categories: list[str] = setting(
+        [], "Allowed 流程类别 (archive folders), the template's dropdown; empty: free text.",
+        check=_dropdown)
+    departments: list[str] = setting(
+        [], "Allowed 主责部门 (archive folders), the template's dropdown; empty: free text.",
+        check=_dropdown)
+    review_interval_months: int = setting(
+        6, "Next 定期回顾 (periodic review) = effective + N months.", ge=1)
+    vague_words: list[str] = setting(list(VAGUE_WORDS), "Words to warn about.")
+    workday_hours: float = setting(8.0, "Hours in one 工作日 for durations.", gt=0)
+    register_file: str = setting("流程文件总台账.xlsx", "Register name in outbox/.")
+    returned_folder: str = setting("退回", "Folder in inbox/ for returned workbooks.")
+    training_folder: str = setting("培训副本", "Folder in outbox/ for training copies.")
+    max_file_mb: float = setting(20, "Largest workbook accepted.", gt=0)
+    strict: bool = setting(False, "Treat warnings as errors.")
+    notices: dict[str, Any] = setting(
+        {}, "[notices] table: SMTP server, sender, department → addresses, portal URL "
+        "(validated by officeflow.portal.config; see docs/portal.md).")
+    portal_submit: bool = setting(False, "The portal's online check may submit into inbox/.")
+    ledger_url: str = setting(
+        "", "PostgreSQL ledger for several hosts (postgresql://user@host/db); "
+        "empty: the SQLite file .officeflow/ledger.sqlite3. OFFICEFLOW_LEDGER_URL overrides it.")
+    self_approval: Literal["warning", "error"] = setting(
+        "warning", "Every review level signed by the 流程负责人 himself on one day "
+        "(review.self-approved): a warning, or an error that blocks the release.")
     # Inbox intake (officeflow watch).
-    polling: bool = Field(
-        default=False,
-        description="Poll the inbox instead of native file events (SMB/NFS shares hear no events).",
-    )
-    poll_interval: float = Field(default=2.0, gt=0, description="Seconds between polls with polling.")
-    stable_seconds: float = Field(
-        default=2.0, ge=0,
-        description="A file is taken only after its size and time stayed unchanged this long.",
-    )
-    rescan_seconds: float = Field(
-        default=30.0, gt=0, description="Full rescan of the inbox every N seconds (catches missed events).",
-    )
-    incomplete_grace_seconds: float = Field(
-        default=60.0, ge=0,
-        description="How long a stable .xlsx that is not yet a complete zip is waited for "
-        "before it is returned as corrupt.",
-    )
-    register_quiet_seconds: float = Field(
-        default=2.0, ge=0,
-        description="Export the register once the inbox has been quiet this long "
-        "(once per batch, not per file); a failed export is retried with backoff.",
-    )
-    processing_folder: str = Field(
-        default=".processing",
-        description="Folder in inbox/ where claimed files wait while they are processed.",
-    )
-    company_name: str = Field(default="", description="Company name in the header of every document.")
-    company_logo: str = Field(default="", description="Logo image (path from the workspace) beside it.")
+    polling: bool = setting(
+        False, "Poll the inbox instead of native file events (SMB/NFS shares hear no events).")
+    poll_interval: float = setting(2.0, "Seconds between polls with polling.", gt=0)
+    stable_seconds: float = setting(
+        2.0, "A file is taken only after its size and time stayed unchanged this long.", ge=0)
+    rescan_seconds: float = setting(
+        30.0, "Full rescan of the inbox every N seconds (catches missed events).", gt=0)
+    incomplete_grace_seconds: float = setting(
+        60.0, "How long a stable .xlsx that is not yet a complete zip is waited for "
+        "before it is returned as corrupt.", ge=0)
+    register_quiet_seconds: float = setting(
+        2.0, "Export the register once the inbox has been quiet this long "
+        "(once per batch, not per file); a failed export is retried with backoff.", ge=0)
+    processing_folder: str = setting(
+        ".processing", "Folder in inbox/ where claimed files wait while they are processed.",
+        check=_one_folder_name)
+    company_name: str = setting("", "Company name in the header of every document.")
+    company_logo: str = setting("", "Logo image (path from the workspace) beside it.")
 
-    @field_validator("review_levels", "categories", "departments")
-    @classmethod
-    def _dropdown_values(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        # These lists become the templates' dropdowns and the enums (officeflow.tailor): a value
-        # must fit an Excel list (no comma, no quote) and appear once.
-        value = [v.strip() for v in value]
-        if info.field_name == "review_levels" and not value:
-            raise ValueError("至少需要一个审核级别")
-        for item in value:
-            if not item or any(ch in item for ch in ',"，'):
-                raise ValueError(f"“{item}”不能为空，也不能含逗号或引号（它会成为下拉列表的一项）")
-        if len(set(value)) != len(value):
-            raise ValueError("列表中有重复的值")
-        return value
+    # pydantic's names, for the callers written while Settings was a pydantic model.
+    model_fields: ClassVar[dict[str, Key]]
 
-    @field_validator("processing_folder")
+    def __post_init__(self) -> None:
+        for name in KEYS:
+            object.__setattr__(self, name, _checked(name, getattr(self, name)))
+
+    def model_copy(self, *, update: dict[str, Any]) -> Settings:
+        return replace(self, **update)
+
     @classmethod
-    def _one_folder_name(cls, value: str) -> str:
-        if not value.strip(". ") or any(ch in value for ch in "/\\:"):
-            raise ValueError("must be one folder name inside inbox/")
-        return value
+    def model_validate(cls, data: dict[str, Any]) -> Settings:
+        """Settings from a parsed officeflow.toml; ConfigError names every problem."""
+        return load_settings_data(data, Path(CONFIG_FILE))
+
+
+KEYS: dict[str, Key] = {f.name: f.metadata["key"] for f in fields(Settings)}
+Settings.model_fields = KEYS
+
+
+@cache
+def _types() -> dict[str, Any]:
+    return get_type_hints(Settings)
+
+
+def _checked(name: str, value: Any) -> Any:
+    """`value` as Settings keeps it, or ValueError `name：problem`."""
+    key = KEYS[name]
+    try:
+        value = _typed(_types()[name], value)
+        if key.gt is not None and not value > key.gt:
+            raise ValueError(f"值 {value!r} 无效，应 > {key.gt}")
+        if key.ge is not None and not value >= key.ge:
+            raise ValueError(f"值 {value!r} 无效，应 ≥ {key.ge}")
+        return key.check(value) if key.check else value
+    except ValueError as exc:
+        raise ValueError(f"{name}：{exc}") from None
+
+
+def _typed(declared: Any, value: Any) -> Any:
+    """`value` if it already has the declared type (an int serves as a float and becomes one)."""
+    origin, args = get_origin(declared), get_args(declared)
+    if origin is Literal:
+        fits = isinstance(value, str) and value in args
+    elif origin is list:
+        fits = isinstance(value, list) and all(isinstance(v, args[0]) for v in value)
+        value = list(value) if fits else value
+    elif origin is dict:
+        fits = isinstance(value, dict)
+        value = dict(value) if fits else value
+    elif declared is float:
+        fits = isinstance(value, int | float) and not isinstance(value, bool)
+        value = float(value) if fits else value
+    else:
+        fits = isinstance(value, declared) and (declared is bool or not isinstance(value, bool))
+    if not fits:
+        raise ValueError(f"值 {value!r} 的类型不对")
+    return value
 
 
 @dataclass(frozen=True)
@@ -172,49 +238,37 @@ def load_settings(root: Path) -> Settings:
         return Settings()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        settings = Settings.model_validate(data)
-        re.compile(settings.doc_id_pattern)  # compiled by the rules on every workbook: fail here, named
-        return settings
     except tomllib.TOMLDecodeError as exc:
         where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         text = re.sub(r" \(at .*?\)$", "", str(exc))
         at = f"第 {where[1]} 行第 {where[2]} 列" if where else "位置未知"
         raise ConfigError(f"配置文件 {path} 不是有效的 TOML：{at}（{text}）") from exc
-    except ValidationError as exc:
-        problems = sorted(_problem(e) for e in exc.errors())
-        raise ConfigError(f"配置文件 {path} 有误：\n" + "\n".join(f"  {p}" for p in problems)) from exc
+    return load_settings_data(data, path)
+
+
+def load_settings_data(data: dict[str, Any], path: Path) -> Settings:
+    """Settings from the parsed file at `path`; ConfigError names every problem."""
+    settings = settings_of(data)
+    if settings is None:  # a value to convert or a problem to name: pydantic's part
+        from officeflow.settings_check import checked_settings
+
+        settings = checked_settings(data, path)
+    try:
+        re.compile(settings.doc_id_pattern)  # compiled by the rules on every workbook: fail here, named
     except re.error as exc:
         raise ConfigError(f"配置文件 {path} 有误：\n  doc_id_pattern：不是有效的正则表达式"
                           f"（{exc.msg}，位置 {exc.pos}）") from exc
+    return settings
 
 
-# What a pydantic error type means, for the operator who edits officeflow.toml.
-_EXPECTED = {
-    "int_parsing": "应为整数", "int_type": "应为整数", "int_from_float": "应为整数",
-    "float_parsing": "应为数字", "float_type": "应为数字", "bool_parsing": "应为 true 或 false",
-    "bool_type": "应为 true 或 false", "string_type": "应为文字（加引号）", "list_type": "应为列表，如 [\"a\", \"b\"]",
-    "dict_type": "应为表（[名称] 段）",
-}
-
-
-def _problem(error: Any) -> str:
-    """One line per problem: the key, what is wrong, and for an unknown key the likely one."""
-    key = ".".join(map(str, error["loc"]))
-    kind, context = error["type"], error.get("ctx") or {}
-    if kind == "extra_forbidden":
-        close = difflib.get_close_matches(key, Settings.model_fields, n=1)
-        return f"{key}：没有这个设置项" + (f"，是否应为 {close[0]}？" if close else "")
-    if kind in _EXPECTED:
-        return f"{key}：值 {error['input']!r} 无效，{_EXPECTED[kind]}"
-    if kind in ("greater_than", "greater_than_equal"):
-        sign = ">" if kind == "greater_than" else "≥"
-        bound = context.get("gt", context.get("ge"))
-        return f"{key}：值 {error['input']!r} 无效，应 {sign} {bound}"
-    if kind == "literal_error":
-        return f"{key}：值 {error['input']!r} 无效，应为 {context.get('expected', '')}"
-    if kind == "value_error":
-        return f"{key}：{context.get('error', error['msg'])}"
-    return f"{key}：{error['msg']}"
+def settings_of(data: dict[str, Any]) -> Settings | None:
+    """Settings from values that are known keys, already of their type and pass their checks; else None."""
+    if not data.keys() <= KEYS.keys():
+        return None
+    try:
+        return Settings(**data)
+    except ValueError:
+        return None
 
 
 def open_workspace(root: Path) -> Workspace:
@@ -224,10 +278,10 @@ def open_workspace(root: Path) -> Workspace:
 def default_config_text() -> str:
     """officeflow.toml written by `init`: every key, commented, with its default."""
     lines = ["# officeflow settings. Every key is optional; the values shown are the defaults.", ""]
-    for name, info in Settings.model_fields.items():
-        default = info.get_default(call_default_factory=True)
-        lines.append(f"# {info.description}")
-        lines.append(f"# {name} = {_toml_value(default)}")
+    for key in fields(Settings):
+        default = key.default if key.default_factory is MISSING else key.default_factory()
+        lines.append(f"# {key.metadata['key'].description}")
+        lines.append(f"# {key.name} = {_toml_value(default)}")
         lines.append("")
     return "\n".join(lines)
 
