@@ -43,7 +43,7 @@ def source_codes() -> set[str]:
 
 
 # Codes still shown by no test, each with why; the list may only shrink. Every code the source
-# raises today is shown below (raci.no-roles only by a strict xfail: it never comes alone).
+# raises today is shown below.
 NOT_YET_SHOWN: set[str] = set()
 
 
@@ -242,8 +242,6 @@ def _no_roles(rows: list[dict[str, object]]) -> None:
         row["extra"] = {}  # the matrix's step numbers typed, no role column yet
 
 
-@pytest.mark.xfail(strict=True, reason="defect: raci.no-roles never comes alone: raci_matrix adds "
-                   "raci.accountable and raci.responsible on every row (11 findings for 5 steps)")
 def test_a_raci_matrix_without_role_columns_is_one_finding(tmp_path: Path) -> None:
     assert_refused(tmp_path, raci_edited(_no_roles)(tmp_path), [
         "责任矩阵!A1: 责任矩阵没有角色列：请在步骤编号右侧的表头单元格逐列填写角色名称。  [错误 raci.no-roles]"])

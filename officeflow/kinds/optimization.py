@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from officeflow import rules
 from officeflow.catalog import Field, FieldType, KindSpec, Table, WordTable
 from officeflow.durations import describe_minutes, parse_duration
-from officeflow.findings import Finding, error, warning
+from officeflow.findings import CellRef, Finding, error, warning
 from officeflow.flow.branches import next_steps  # the 后续步骤 rule (officeflow.flowchart)
 from officeflow.glyph_rules import check_unsupported_chars
 from officeflow.kinds.common import BASIC_FIELDS, BASIC_INFO_ROWS, CLOSING_TABLES
@@ -113,6 +113,8 @@ def raci_matrix(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
         if row.number:
             steps.setdefault(row.number, index)
     seen: dict[str, int] = {}
+    # Without role columns no row can have an A or R: raci_roles says that once (raci.no-roles).
+    has_roles = bool(doc.source.extra_headers.get("raci"))
     for index, row in enumerate(doc.rows("raci")):
         number = row.number
         if not number:
@@ -127,20 +129,8 @@ def raci_matrix(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
                         f"步骤 {number} 在责任矩阵中出现了两次：每个步骤只能有一行，请合并。", where)
             continue
         seen[number] = index
-        accountable = [role for role, value in row.extra.items() if "A" in _letters(value)]
-        responsible = [role for role, value in row.extra.items() if "R" in _letters(value)]
-        if not accountable:
-            yield error("raci.accountable",
-                        f"步骤 {number} 没有 A（批准/最终负责）角色：每个步骤须有且只有一个 A，请在对应角色列填写 A 或 R/A。",
-                        where)
-        elif len(accountable) > 1:
-            yield error("raci.accountable",
-                        f"步骤 {number} 有 {len(accountable)} 个 A（{'、'.join(accountable)}）："
-                        "每个步骤须有且只有一个最终负责角色，请只保留一个 A。",
-                        where)
-        if not responsible:
-            yield error("raci.responsible",
-                        f"步骤 {number} 没有 R（负责执行）角色：请至少为一个角色填写 R 或 R/A。", where)
+        if has_roles:
+            yield from _raci_letters(number, row.extra, where)
     if doc.source.table("raci") is None:
         return  # the sheet is missing: reported once by the reader
     for number, index in steps.items():
@@ -148,6 +138,24 @@ def raci_matrix(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
             yield error("raci.missing-row",
                         f"步骤 {number} 在「责任矩阵」中没有对应行：请在责任矩阵中新增该步骤并分配 R、A、C、I。",
                         doc.source.cell("steps", index, "number"))
+
+
+def _raci_letters(number: str, roles: dict[str, str], where: CellRef | None) -> Iterator[Finding]:
+    """One RACI row's letters (role → R/A/C/I): exactly one A, at least one R."""
+    accountable = [role for role, value in roles.items() if "A" in _letters(value)]
+    responsible = [role for role, value in roles.items() if "R" in _letters(value)]
+    if not accountable:
+        yield error("raci.accountable",
+                    f"步骤 {number} 没有 A（批准/最终负责）角色：每个步骤须有且只有一个 A，请在对应角色列填写 A 或 R/A。",
+                    where)
+    elif len(accountable) > 1:
+        yield error("raci.accountable",
+                    f"步骤 {number} 有 {len(accountable)} 个 A（{'、'.join(accountable)}）："
+                    "每个步骤须有且只有一个最终负责角色，请只保留一个 A。",
+                    where)
+    if not responsible:
+        yield error("raci.responsible",
+                    f"步骤 {number} 没有 R（负责执行）角色：请至少为一个角色填写 R 或 R/A。", where)
 
 
 def raci_roles(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
