@@ -38,6 +38,7 @@ _PLAIN_PARTS = re.compile(r"\[Content_Types\]\.xml|_rels/\.rels|docProps/(app|co
                           r"|calcChain\.xml|theme/theme\d+\.xml|worksheets/sheet\d+\.xml"
                           r"|printerSettings/printerSettings\d+\.bin)")
 # Sheet elements openpyxl turns into objects the reader never looks at, or that add cells.
+_ROW, _C, _F, _IS, _V, _T, _R = (NS + tag for tag in ("row", "c", "f", "is", "v", "t", "r"))
 _SHEET_REFUSED = frozenset(NS + tag for tag in ("hyperlinks", "drawing", "legacyDrawing", "tableParts",
                                                 "legacyDrawingHF", "picture", "oleObjects", "controls"))
 if TYPE_CHECKING:
@@ -204,13 +205,18 @@ def _relationships(archive: zipfile.ZipFile, name: str,
 
 def _text(node: Any) -> str:
     """openpyxl's Text.content: the (last) plain <t>, then every run's <t>; phonetic runs left out."""
-    plain = node.findall(NS + "t")
-    snippets = [plain[-1].text] if plain and plain[-1].text is not None else []
-    for run in node.iterchildren(NS + "r"):
-        t = run.findall(NS + "t")
-        if t and t[-1].text is not None:
-            snippets.append(t[-1].text)
-    return "".join(snippets)
+    plain: str | None = None
+    runs: list[str] = []
+    for child in node:  # children walked, not find(): lxml's paths are Python, per call
+        if child.tag == _T:
+            plain = child.text
+        elif child.tag == _R:
+            last = None
+            for t in child.iterchildren(_T):
+                last = t.text
+            if last is not None:
+                runs.append(last)
+    return "".join(runs) if plain is None else plain + "".join(runs)
 
 
 def _shared_strings(archive: zipfile.ZipFile) -> list[str]:
@@ -249,7 +255,7 @@ def _read_sheet(title: str, root: Any, strings: list[str], styles: _Styles, epoc
         _style_index(elem.get("style"), styles)
     data = root.find(NS + "sheetData")
     row_number = 0
-    for row in data.iterfind(NS + "row") if data is not None else ():
+    for row in data.iterchildren(_ROW) if data is not None else ():
         number = row.get("r")
         if number is not None and not number.isdigit():
             raise NotPlain("a row number openpyxl reads in its own way")
@@ -258,7 +264,7 @@ def _read_sheet(title: str, root: Any, strings: list[str], styles: _Styles, epoc
         if row.get("hidden") not in (None, "", "false", "f", "0"):  # openpyxl's Bool
             sheet.hidden_rows.add(row_number)
         column = 0
-        for c in row.iterfind(NS + "c"):
+        for c in row.iterchildren(_C):
             ref = c.get("r")
             if ref:
                 row_at, column = _position(ref)
@@ -297,15 +303,19 @@ def _cell(c: Any, row: int, column: int, strings: list[str], styles: _Styles, ep
     """openpyxl's WorkSheetParser.parse_cell, data_only=False."""
     data_type = c.get("t", "n")
     style = _style_index(c.get("s"), styles)
-    formula = c.find(NS + "f")
+    first: dict[Any, Any] = {}
+    for child in c:  # the first <f>, <is> and <v>, as find() would give them
+        first.setdefault(child.tag, child)
+    formula = first.get(_F)
     if formula is not None:
         if formula.get("t") not in (None, "normal"):
             raise NotPlain("a shared or array formula")
         return Cell(row, column, "=" + (formula.text or ""), "f")
     if data_type == "inlineStr":
-        child = c.find(NS + "is")
+        child = first.get(_IS)
         return Cell(row, column, _text(child), "s") if child is not None else Cell(row, column, None, data_type)
-    value: Any = c.findtext(NS + "v") or None
+    value: Any = first[_V].text if _V in first else None
+    value = value or None
     if value is None:
         return Cell(row, column, None, data_type)
     if data_type == "n":
