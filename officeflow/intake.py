@@ -73,9 +73,11 @@ from officeflow.ledger_errors import database_errors
 from officeflow.locks import FileLock
 from officeflow.pipeline import Outcome, Result, abandon_uncommitted
 from officeflow.returns import (
-    _ADVICE,
+    DUPLICATE_CLOSING,
+    INTERNAL_CLOSING,
     IntakeResult,
     Saved,
+    attempts_finding,
     budget_finding,
     load_outcome,
     publish,
@@ -95,9 +97,7 @@ log = logging.getLogger(__name__)
 
 PIPELINE_LOCK = "intake.lock"
 ATTEMPTS_FILE = ".attempts"
-DUPLICATE_CLOSING = "无需修改：此文件已归档，不必重新提交。"
 INTERNAL_ERROR = "internal.error"
-INTERNAL_CLOSING = "这不是工作簿的问题，无需修改：流程管理员排除故障后，可把同一文件重新放入收件箱（inbox）。"
 MAX_ATTEMPTS = 3  # attempts that never ended (killed with their watcher) before a file is returned
 
 @dataclass
@@ -249,9 +249,7 @@ class Intake:
         if done is not None:
             return done
         if attempts > MAX_ATTEMPTS:
-            return self._reject(claim, data, [error(
-                "file.budget", f"该文件已处理 {MAX_ATTEMPTS} 次均未完成（处理中断），已停止处理并退回："
-                f"{_ADVICE}")])
+            return self._reject(claim, data, [attempts_finding(MAX_ATTEMPTS)])
         with self._pipeline_lock:
             child = run_budgeted(work, (data, claim, self.workspace), self.budget, self.stop)
         return self._settle_child(claim, data, child)

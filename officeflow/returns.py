@@ -33,6 +33,9 @@ from officeflow.fsutil import (
 from officeflow.sandbox import Budget, ChildStatus
 
 _ADVICE = "请检查工作簿是否过大或结构异常（多余的行、列、合并单元格、图片），精简后重新提交。"
+# A report's last line when the author has nothing to fix (annotate.RESUBMIT otherwise).
+DUPLICATE_CLOSING = "无需修改：此文件已归档，不必重新提交。"
+INTERNAL_CLOSING = "这不是工作簿的问题，无需修改：流程管理员排除故障后，可把同一文件重新放入收件箱（inbox）。"
 
 OUTCOME_FILE = ".outcome.json"
 ANNOTATED_FILE = ".annotated.xlsx"
@@ -172,6 +175,11 @@ def reason_of(findings: list[Finding]) -> str:
     if len(findings) == 1 and findings[0].where is None:
         return findings[0].message
     return f"{len(errors)} 个错误，{len(findings) - len(errors)} 个警告" if findings else "退回"
+
+
+def attempts_finding(attempts: int) -> Finding:
+    """Why a file whose every attempt was killed (with its watcher) is returned, not retried."""
+    return error("file.budget", f"该文件已处理 {attempts} 次均未完成（处理中断），已停止处理并退回：{_ADVICE}")
 
 
 def budget_finding(status: ChildStatus, budget: Budget) -> Finding:
