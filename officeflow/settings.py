@@ -252,7 +252,7 @@ def load_settings_data(data: dict[str, Any], path: Path) -> Settings:
     if settings is None:  # a value to convert or a problem to name: pydantic's part
         from officeflow.settings_check import checked_settings
 
-        settings = checked_settings(data, path)
+        settings = checked_settings(data, path, Settings, KEYS)
     try:
         re.compile(settings.doc_id_pattern)  # compiled by the rules on every workbook: fail here, named
     except re.error as exc:

@@ -2,7 +2,8 @@
 
 officeflow.settings reads a file whose values already have their declared types and pass
 their checks; any other file comes here. The pydantic model is built from Settings' fields,
-so the keys, types, bounds and checks are declared once, in officeflow.settings.
+so the keys, types, bounds and checks are declared once, in officeflow.settings (which passes
+its Settings class and KEYS in: this module imports nothing of it, so there is no cycle).
 """
 
 from __future__ import annotations
@@ -10,30 +11,32 @@ from __future__ import annotations
 import difflib
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, get_type_hints
+from typing import Annotated, Any, TypeVar, get_type_hints
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from officeflow.errors import ConfigError
-from officeflow.settings import KEYS, Settings
+
+T = TypeVar("T")
 
 
-def checked_settings(data: dict[str, Any], path: Path) -> Settings:
-    """Settings from `data` as pydantic converts it, or a ConfigError with one line per problem."""
+def checked_settings(data: dict[str, Any], path: Path, settings: type[T], keys: dict[str, Any]) -> T:
+    """`settings` (the Settings class) from `data` as pydantic converts it, or a ConfigError with
+    one line per problem; `keys`: settings.KEYS."""
     try:
-        model = _model().model_validate(data)
+        model = _model(settings, tuple(keys.items())).model_validate(data)
     except ValidationError as exc:
-        problems = sorted(_problem(e) for e in exc.errors())
+        problems = sorted(_problem(e, keys) for e in exc.errors())
         raise ConfigError(f"配置文件 {path} 有误：\n" + "\n".join(f"  {p}" for p in problems)) from exc
-    return Settings(**{name: getattr(model, name) for name in model.model_fields_set})
+    return settings(**{name: getattr(model, name) for name in model.model_fields_set})
 
 
 @cache
-def _model() -> type[BaseModel]:
+def _model(settings: type, keys: tuple[tuple[str, Any], ...]) -> type[BaseModel]:
     """Settings as a pydantic model; defaults stay Settings' own (a key not given is not passed on)."""
-    declared = get_type_hints(Settings)
+    declared = get_type_hints(settings)
     definitions: dict[str, Any] = {}
-    for name, key in KEYS.items():
+    for name, key in keys:
         kind = Annotated[declared[name], AfterValidator(key.check)] if key.check else declared[name]
         definitions[name] = (kind, Field(default=None, gt=key.gt, ge=key.ge))
     model: type[BaseModel] = create_model("Settings", __config__=ConfigDict(extra="forbid"), **definitions)
@@ -49,12 +52,12 @@ _EXPECTED = {
 }
 
 
-def _problem(error: Any) -> str:
+def _problem(error: Any, keys: dict[str, Any]) -> str:
     """One line per problem: the key, what is wrong, and for an unknown key the likely one."""
     key = ".".join(map(str, error["loc"]))
     kind, context = error["type"], error.get("ctx") or {}
     if kind == "extra_forbidden":
-        close = difflib.get_close_matches(key, KEYS, n=1)
+        close = difflib.get_close_matches(key, list(keys), n=1)
         return f"{key}：没有这个设置项" + (f"，是否应为 {close[0]}？" if close else "")
     if kind in _EXPECTED:
         return f"{key}：值 {error['input']!r} 无效，{_EXPECTED[kind]}"
