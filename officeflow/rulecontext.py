@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from officeflow.findings import CellRef, Severity
 from officeflow.records import DocumentHistory, VersionRecord
 from officeflow.settings import Settings
 from officeflow.versions import next_version, parse_version
@@ -55,3 +56,19 @@ def resolved_version(doc: ParsedDocument, ctx: RuleContext) -> str | None:
         return next_version(v.version for v in ctx.history.versions)
     parsed = parse_version(typed)
     return f"V{parsed[0]}.{parsed[1]}" if parsed else None
+
+
+# One mistake, one finding: a rule does not judge again what the reading already found wrong.
+
+
+def cells_in_error(doc: ParsedDocument) -> set[CellRef]:
+    """The cells the reading found an error in (a date in a text cell, a formula, a blank
+    required cell…): their values are unknown to the rules, not wrong a second time."""
+    return {f.where for f in doc.findings if f.where is not None and f.severity is Severity.ERROR}
+
+
+def table_read(doc: ParsedDocument, key: str) -> bool:
+    """False when the table's sheet is missing or its header row was not found: the reader
+    said so once, and the table's rows are unknown rather than absent."""
+    where = doc.source.table(key)
+    return where is not None and bool(where.cell)  # the header row's cell, '' without one

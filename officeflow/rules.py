@@ -19,6 +19,7 @@ from officeflow.folder_rules import check_folder_names
 from officeflow.review_rules import PASSED as PASSED  # re-exported
 from officeflow.review_rules import check_reviews
 from officeflow.rulecontext import RuleContext as RuleContext  # re-exported
+from officeflow.rulecontext import cells_in_error
 from officeflow.rulecontext import resolved_version as resolved_version  # re-exported
 from officeflow.text import normalise_label
 from officeflow.version_rules import SAME_CONTENT as SAME_CONTENT  # re-exported
@@ -132,19 +133,27 @@ def _is_next(previous: tuple[int, ...] | None, current: tuple[int, ...]) -> bool
 
 
 def step_numbering(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
-    """Step numbers 1, 2… or 1.1, 1.2, 2.1…: no gaps, no duplicates, in order."""
+    """Step numbers 1, 2… or 1.1, 1.2, 2.1…: no gaps, no duplicates, in order.
+
+    A number that is blank, unreadable (a date, a formula…) or malformed has its own finding;
+    it is unknown, so the next number is not called a gap after it (one mistake, one finding).
+    """
     table = doc.kind.step_table
+    unreadable = cells_in_error(doc)
     seen: set[tuple[int, ...]] = set()
     previous: tuple[int, ...] | None = None
     previous_text = ""
+    after_unknown = False
     for index, row in enumerate(doc.rows(table)):
         number = row.number
-        if not number:
-            continue
         where = doc.source.cell(table, index, "number")
-        if not _STEP_NUMBER.match(number):
+        known = bool(number) and where not in unreadable
+        if known and not _STEP_NUMBER.match(number):
             yield error("numbering.step-format",
                         f"步骤编号“{number}”格式不对，应为 1、2… 或 1.1、1.2…。", where)
+            known = False
+        if not known:
+            after_unknown = True
             continue
         key = _step_key(number)
         if key in seen:
@@ -152,7 +161,7 @@ def step_numbering(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
         elif previous is not None and key < previous:
             yield error("numbering.step-order",
                         f"步骤编号 {number} 排在 {previous_text} 之后，顺序颠倒：请按顺序排列步骤。", where)
-        elif not _is_next(previous, key):
+        elif not after_unknown and not _is_next(previous, key):
             if previous is None:
                 message = f"第一个步骤编号应为 1 或 1.1，这里是 {number}，请从 1 开始连续编号。"
             else:
@@ -160,7 +169,7 @@ def step_numbering(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
                 message = f"步骤编号跳号：{previous_text} 之后应为 {expected}，这里是 {number}，请连续编号。"
             yield error("numbering.step-gap", message, where)
         seen.add(key)
-        previous, previous_text = key, number
+        previous, previous_text, after_unknown = key, number, False
 
 
 def step_roles_known(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:

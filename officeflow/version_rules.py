@@ -11,7 +11,7 @@ from officeflow.findings import CellRef, Finding, error, warning
 from officeflow.identity import differing_cells, same_content
 from officeflow.lifecycle import in_force_from
 from officeflow.records import RevisionEntry
-from officeflow.rulecontext import RuleContext, resolved_version
+from officeflow.rulecontext import RuleContext, cells_in_error, resolved_version, table_read
 from officeflow.versions import (
     FIRST_VERSION,
     is_legal_successor,
@@ -97,24 +97,24 @@ _ENTRY_COLUMNS = (("date", "修订日期"), ("content", "修订内容"), ("reaso
 
 
 def check_revision_log(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Finding]:
+    if not table_read(doc, "revision_log"):
+        return  # no sheet or no header row: said once by the reader, the entries are unknown
     version = resolved_version(doc, ctx)
     rows = doc.rows("revision_log")
     effective: date | None = doc.value("effective_date")
+    unreadable = cells_in_error(doc)
     previous: str | None = None
     own_index: int | None = None
+    last_unknown = False  # the last entry's version is unknown: it may be this version's entry
     for index, row in enumerate(rows):
         cell = lambda column, i=index: doc.source.cell("revision_log", i, column)  # noqa: E731
         entry_version = row.version
-        if not entry_version:
-            if index == len(rows) - 1 and not doc.value("version"):
-                entry_version = version or ""  # the entry of the version being assigned
-            else:
-                yield error("revision.version-missing", "修订记录的版本号为空，请填写，如 V1.1。",
-                            cell("version"))
-                continue
-        elif parse_version(entry_version) is None:
-            yield error("revision.version-format",
-                        f"修订记录的版本号“{entry_version}”格式不对，应为 V主版本.次版本。", cell("version"))
+        if not entry_version and index == len(rows) - 1 and not doc.value("version"):
+            entry_version = version or ""  # the entry of the version being assigned
+        if not entry_version or parse_version(entry_version) is None:
+            if cell("version") not in unreadable:  # a date or formula there is said already
+                yield _unknown_version(entry_version, cell("version"))
+            last_unknown = index == len(rows) - 1
             continue
         if previous and version_key(entry_version) <= version_key(previous):
             yield error("revision.order",
@@ -132,8 +132,14 @@ def check_revision_log(doc: ParsedDocument, ctx: RuleContext) -> Iterator[Findin
                         cell("date"))
         if entry_version == version:
             own_index = index
-    if version is not None:
+    if version is not None and not (own_index is None and last_unknown):
         yield from _own_entry(doc, version, own_index)
+
+
+def _unknown_version(typed: str | None, where: CellRef | None) -> Finding:
+    if not typed:
+        return error("revision.version-missing", "修订记录的版本号为空，请填写，如 V1.1。", where)
+    return error("revision.version-format", f"修订记录的版本号“{typed}”格式不对，应为 V主版本.次版本。", where)
 
 
 def _own_entry(doc: ParsedDocument, version: str, own_index: int | None) -> Iterator[Finding]:
