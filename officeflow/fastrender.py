@@ -9,8 +9,10 @@ tags, and writes the zip with every other part copied byte for byte (still compr
 The transformations are docxtpl's own (`patch_xml`, `fix_tables`, `resolve_listing` and its
 render post-processing), reached through officeflow.docxfence, so every part is what
 `DocxTemplate.render` + `save` writes (tests/test_render_equivalence.py compares them after
-C14N). `Image` values become inline pictures (officeflow.pictures). The zip is deterministic:
-fixed entry times, the template's entry order, no clock anywhere (officeflow.docxzip).
+C14N), except that a table column too narrow for its longest word is widened
+(officeflow.table_widths; a table whose words fit is docxtpl's). `Image` values become
+inline pictures (officeflow.pictures). The zip is deterministic: fixed entry times, the
+template's entry order, no clock anywhere (officeflow.docxzip).
 What is and is not supported: docs/renderer.md.
 """
 
@@ -39,6 +41,7 @@ from officeflow.docxfence import (
 from officeflow.docxzip import read_entries, relationships, write_zip
 from officeflow.errors import TemplateError
 from officeflow.pictures import PackagePictures, Placement, finalize, placing
+from officeflow.table_widths import fit_tables, text_styles
 
 if TYPE_CHECKING:
     from officeflow.render import DocumentProperties
@@ -48,6 +51,7 @@ _RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _OFFICE_DOCUMENT = f"{_RELS}/officeDocument"
 # Rendered as docxtpl renders them, in its order: headers, then footers, then footnotes.
 _RENDERED_RELS = (f"{_RELS}/header", f"{_RELS}/footer", f"{_RELS}/footnotes")
+_STYLES = f"{_RELS}/styles"
 _CORE_PROPERTIES = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
 # Core properties docxtpl renders as Jinja (DocxTemplate.render_properties).
 _TEMPLATED_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
@@ -108,6 +112,8 @@ class PreparedTemplate:
                     self._parts[target] = _compile(self.env, xml, path)
                     self._sources.append(xml)
         self._pictures = PackagePictures(self._texts, [self.document_name, *self._parts])
+        styles = next((t for _r, k, t in rels if k == _STYLES and t in self._texts), None)
+        self._styles = text_styles(self._texts[styles] if styles else None)
         core = next((t for _r, k, t in relationships(self._texts, "") if k == _CORE_PROPERTIES), None)
         self.core_name = core if core in self._texts else None
         self._property_templates: dict[str, jinja2.Template] = {}
@@ -157,6 +163,7 @@ class PreparedTemplate:
     def _render_document(self, context: dict[str, Any]) -> bytes:
         xml = _finish(self._body.render(context))
         body = fix_tables(xml)  # parses like docxtpl (recovering parser) and fixes grids
+        fit_tables(body, self._styles)  # no word broken in a narrow column (officeflow.table_widths)
         for index, element in enumerate(body.xpath("//wp:docPr", namespaces=NSMAP), start=1001):
             element.attrib["id"] = str(index)  # as DocxTemplate.fix_docpr_ids
         root = etree.Element(self._shell.tag, attrib=dict(self._shell.attrib), nsmap=self._shell.nsmap)

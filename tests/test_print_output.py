@@ -25,11 +25,14 @@ from officeflow.pipeline import Result, process_bytes
 from officeflow.settings import Workspace
 from officeflow.training import make_training_copies
 
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 OBJECTIVE = "客户投诉24小时内响应；\n7个工作日内解决；\n客户满意度≥90%。"
 
 
-def issue(tmp_path: Path, workspace: Workspace, ledger: SqliteLedger, fields: dict | None = None):
-    path = write_book(tmp_path / "book.xlsx", sop_sheets(fields)) if fields else make_workbook(tmp_path)
+def issue(tmp_path: Path, workspace: Workspace, ledger: SqliteLedger, fields: dict | None = None,
+          steps: list | None = None):
+    sheets = sop_sheets(fields, steps=steps) if fields or steps else None
+    path = write_book(tmp_path / "book.xlsx", sheets) if sheets else make_workbook(tmp_path)
     outcome = process_bytes(path.read_bytes(), path.name, workspace, ledger, TODAY)
     assert outcome.result is Result.ISSUED, outcome.findings
     assert outcome.document is not None
@@ -172,3 +175,72 @@ def test_a_list_prints_with_the_separators_the_author_typed(tmp_path: Path, work
     assert ["适用部门", "IT/QA; Customer Service", "IT/QA; Customer Service", "IT/QA; Customer Service"] in rows
     roles = "客服专员；客服主管，\n技术支持工程师"  # the line break the author typed (Alt+Enter) too
     assert ["适用角色", roles, roles, roles] in rows
+
+
+ROLE = "Customer Service Representative"
+ENGLISH_STEPS = [
+    ["1.1", "接收客户投诉信息（电话、邮件、在线表单）", ROLE, "Complaint registration form",
+     "Acknowledgement notification", "≤30分钟", "Classification accuracy≥95%"],
+    ["1.2", "排查故障并记录处理过程", "Troubleshooting Engineer", "Troubleshooting checklist",
+     "Escalation ticket (Jira)", "≤2小时", "错派率≤2%"],
+]
+ENGLISH_ROLES = {"适用角色": f"{ROLE}、Troubleshooting Engineer"}
+
+
+def step_table(document):
+    """The 流程步骤 table: the one whose header row starts with 步骤编号."""
+    return next(t for t in document.tables if t.rows[0].cells[0].text == "步骤编号")
+
+
+def grid(table) -> list[int]:
+    return [int(col.get(qn("w:w"))) for col in table._tbl.tblGrid.iterchildren(qn("w:gridCol"))]
+
+
+def test_narrow_columns_are_widened_to_their_longest_english_word(tmp_path: Path, workspace: Workspace,
+                                                                  ledger: SqliteLedger) -> None:
+    template = grid(step_table(Document(str(TEMPLATES / "sop.docx"))))
+    plain = step_table(Document(str(issue(tmp_path / "a", workspace, ledger).document)))
+    assert grid(plain) == template  # Chinese wraps anywhere: the catalog's widths as they are
+    outcome = issue(tmp_path / "b", workspace, ledger, {**ENGLISH_ROLES, "流程编号": "CRM-CS-2024-006"},
+                    steps=ENGLISH_STEPS)
+    table = step_table(Document(str(outcome.document)))
+    # 步骤编号 操作内容 责任角色 输入 输出 耗时 关键控制点, in twips: 责任角色, 输入 and 输出 as wide
+    # as Representative, Troubleshooting and Acknowledgement need (9 pt Times New Roman and the
+    # cell margins), taken first from room no text uses (步骤编号, 耗时), then from 操作内容 and
+    # 关键控制点, which wrap anyway; the total width kept.
+    assert template == [907, 1928, 1020, 1191, 1191, 964, 1871]
+    assert grid(table) == [900, 1255, 1406, 1406, 1581, 900, 1624]
+    assert sum(grid(table)) == sum(template)
+    cell_widths = [[int(c._tc.tcPr.find(qn("w:tcW")).get(qn("w:w"))) for c in row.cells] for row in table.rows[1:]]
+    assert cell_widths == [grid(table)] * len(ENGLISH_STEPS)  # Word reads the cells' widths
+
+
+def pdf_section(pdf: Path, heading: str) -> list[str]:
+    """The PDF's text lines from the heading ending in `heading` to the next page break or heading."""
+    lines = [line for page in pypdf.PdfReader(pdf).pages for line in page.extract_text().splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.endswith(heading))
+    end = next(i for i, line in enumerate(lines[start + 1:], start + 1)
+               if line.startswith("第 ") or line[:2] in {"五、", "六、"})
+    return lines[start:end]
+
+
+@pytest.mark.slow
+def test_no_english_word_breaks_in_a_narrow_column_of_the_pdf(tmp_path: Path, workspace: Workspace,
+                                                            ledger: SqliteLedger) -> None:
+    require_soffice()
+    outcome = issue(tmp_path, workspace, ledger, ENGLISH_ROLES, steps=ENGLISH_STEPS)
+    [pdf] = convert_to_pdf([outcome.document], tmp_path / "pdf")
+    # One line per line of a cell as LibreOffice lays it out (pypdf joins cells on one baseline);
+    # before, 责任角色 printed Representa / tive, 输入 Troubleshooti / ng, 输出 Acknowledge / ment.
+    assert pdf_section(pdf, "、流程步骤") == [
+        "四、流程步骤",
+        "步骤编号 操作内容 责任角色 输入 输出 耗时 关键控制点",
+        "1.1", "接收客户投诉", "信息（电话、", "邮件、在线表", "单）",
+        "Customer", "Service", "Representative",
+        "Complaint ", "registration form",
+        "Acknowledgement ", "notification ≤30 分钟 Classification accuracy≥95%",
+        "1.2 排查故障并记", "录处理过程",
+        "Troubleshooting", "Engineer",
+        "Troubleshooting ", "checklist",
+        "Escalation ticket ", "(Jira) ≤2 小时 错派率≤2%",
+    ]
