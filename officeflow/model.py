@@ -278,7 +278,7 @@ class _Typing:
             locations = {key: CellRef(sheet, f"{letter}{raw_row.row}")
                          for key, letter in raw_table.columns.items()}
             rows.append(self._row(table, raw_row, locations))
-        if len(rows) < table.min_rows:
+        if len(rows) < table.min_rows and raw_table.header_row:  # no header: the reader said so
             self.findings.append(error("table.empty",
                                        f"“{table.sheet}”至少需要 {table.min_rows} 行记录，请填写。",
                                        self.source.tables[table.key]))

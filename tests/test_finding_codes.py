@@ -232,9 +232,6 @@ HEADERS = {  # a required table → its columns as table.header-missing lists th
 
 
 # The rules no longer add revision.missing-entry (修订记录) or review.missing ×3 (审核记录) after it.
-@pytest.mark.xfail(strict=True, reason="defect: a required table whose header row was deleted also gives "
-                   "table.empty (“至少需要 1 行记录” though its rows are there), listed before the header "
-                   "finding: officeflow/model.py says table.empty for a table the reader found no header in")
 @pytest.mark.parametrize("sheet", sorted(HEADERS))
 def test_a_deleted_header_row_of_a_required_table_is_one_finding(tmp_path: Path, sheet: str) -> None:
     book = sheets_edited(lambda sheets: sheets[sheet].pop(0))(tmp_path)
