@@ -161,7 +161,7 @@ def verify(ctx: click.Context) -> None:
 
 
 @click.command()
-@click.argument("doc_ids", nargs=-1)
+@click.argument("doc_ids", nargs=-1, **DOC_ID)
 @click.option("--all", "all_documents", is_flag=True, help="Every archived version.")
 @click.option("--kind", type=KindChoice(), help="Only documents of this kind.")
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
@@ -173,7 +173,7 @@ def regenerate(ctx: click.Context, doc_ids: tuple[str, ...], all_documents: bool
     from officeflow.regenerate import regenerate as regenerate_documents
 
     if not doc_ids and not all_documents and not kind:
-        raise click.UsageError("give DOC_ID…, --all or --kind")
+        raise click.UsageError("请指定流程编号、--all 或 --kind / give DOC_ID…, --all or --kind")
     workspace = workspace_of(ctx)
     with opened_ledger(workspace) as ledger:
         summary = regenerate_documents(workspace, ledger, list(doc_ids) or None, kind, dry_run,
@@ -202,7 +202,7 @@ def training(ctx: click.Context, doc_id: str | None, version: str | None, copies
     from officeflow.training import make_department_copies, make_training_copies
 
     if not doc_id and not current:
-        raise click.UsageError("give DOC_ID or --current")
+        raise click.UsageError("请指定流程编号或 --current / give DOC_ID or --current")
     workspace = workspace_of(ctx)
     with opened_ledger(workspace) as ledger:
         if current:
