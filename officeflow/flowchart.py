@@ -26,7 +26,7 @@ from officeflow.flow.svg import draw
 from officeflow.model import ParsedDocument
 
 # Bump when the drawing changes, so cached pictures of the old drawing are not reused.
-DRAWING_VERSION = "1"
+DRAWING_VERSION = "2"
 _MEMORY_LIMIT = 64
 
 

@@ -30,29 +30,16 @@ class Geometry:
     band_gap: float = 8.0
     name_lines: int = 2
     legend_line: float = 5.0
+    decision_r: float = 2.2  # half the diagonal of a decision's diamond
+    decision_lead: float = 2.0  # the line from a decision's box to its diamond
 
     @property
     def box_w(self) -> float:
         return self.slot_w - self.gap
 
-    @property
-    def slots_per_band(self) -> int:
-        # Keep half a gap on the right for the arrow that runs down to the next band.
-        return max(2, int((self.width - self.label_w - self.gap / 2) // self.slot_w))
-
     def box_h(self, tag_lines: int) -> float:
         lines = 1 + self.name_lines + 1 + tag_lines  # number, name, time, tags
         return 2 * self.box_pad + lines * self.line - (self.line - self.font)
-
-    def column_x(self, col: int) -> float:
-        """Left edge of the box in column `col`."""
-        return self.label_w + col * self.slot_w + self.gap / 2
-
-    def gap_x(self, col: int) -> float:
-        """The middle of the gap after column `col` (col −1: just right of the lane names)."""
-        if col < 0:
-            return self.label_w + self.gap / 4
-        return self.label_w + (col + 1) * self.slot_w
 
 
 PORTRAIT = Geometry()

@@ -3,7 +3,9 @@
 Pure data (millimetres at print size), drawn by officeflow.flow.svg. Lanes are rows with
 their names on the left; steps take columns left to right; a process wider than the page
 wraps into bands (each band repeats all lanes) and an arrow runs from the end of one band
-to the start of the next; bands are grouped into pages that fit an A4 page.
+to the start of the next; bands are grouped into pages that fit an A4 page. A column with a
+decision is wider: its diamond and branch labels get a zone of their own after the boxes,
+so nothing is drawn over a box's text (officeflow.flow.grid, officeflow.flow.decisions).
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from officeflow.flow.branches import END
+from officeflow.flow.decisions import choose_exits, exit_options, zone_width
 from officeflow.flow.geometry import PORTRAIT, Geometry
+from officeflow.flow.grid import Grid
 from officeflow.flow.routes import Router
 from officeflow.flow.shapes import Arrow, Box, Lane, PhaseBar, Placement
 from officeflow.flow.steps import Flow, FlowStep
@@ -86,72 +90,99 @@ def layout(flow: Flow, geometry: Geometry = PORTRAIT) -> Layout:
     box_h = g.box_h(tag_lines)
     lane_h = box_h + 2 * g.lane_pad
     columns = _columns(flow, lane_of)
-    per_band = g.slots_per_band
-    end_lane = _end_lane(flow, lane_of, columns, per_band, len(lanes))
+    grid = Grid(g, _zones(flow, columns, g))
+    end_lane = _end_lane(flow, lane_of, columns, grid, len(lanes))
     if end_lane is not None:
         columns[-1] -= 1  # the end sits under (or over) the last step instead of opening a band
-    band_count = columns[-1] // per_band + 1
+        grid = Grid(g, _zones(flow, columns, g))
     has_phases = bool(flow.phases)
-    router = Router(g, len(lanes), lane_h, band_count, has_phases)
-    boxes = _step_boxes(flow, g, lane_of, columns, router, box_h, end_lane)
+    router = Router(g, grid, len(lanes), lane_h, has_phases)
+    boxes = _step_boxes(flow, g, lane_of, columns, grid, router, box_h, end_lane)
     by_id = {box.id: box for box in boxes}
     arrows = [router.route(by_id[START], by_id[flow.steps[0].number])] if flow.steps else []
     for step in flow.steps:
-        for index, branch in enumerate(step.branches):
-            arrows.append(router.route(by_id[step.number], by_id[branch.target], branch.label, index))
+        arrows.extend(_step_arrows(step, by_id, router))
     helpers, links = _helper_marks(flow, g, lane_of, by_id, router)
-    phases = _phase_bars(flow, g, [by_id[s.number] for s in flow.steps], router)
+    phases = _phase_bars(flow, g, [by_id[s.number] for s in flow.steps], grid, router)
     legend = _legend(flow, boxes)
     return Layout(g, lanes, router.bands, tuple(boxes + helpers), tuple(arrows + links),
                   tuple(phases), router.pages(legend_lines(legend, g)), tuple(legend),
                   lane_h, has_phases)
 
 
-def _end_lane(flow: Flow, lane_of: dict[str, int], columns: list[int], per_band: int,
-              lane_count: int) -> int | None:
+def _zones(flow: Flow, columns: list[int], g: Geometry) -> list[float]:
+    """Per global column, the room its decision needs after the boxes (0 without one)."""
+    zones = [0.0] * (columns[-1] + 1)
+    for step, column in zip(flow.steps, columns[1:-1], strict=True):
+        if step.decision:
+            zones[column] = max(zones[column], zone_width([b.label for b in step.branches], g))
+    return zones
+
+
+def _step_arrows(step: FlowStep, by_id: dict[str, Box], router: Router) -> list[Arrow]:
+    """A plain step's arrow to the next; a decision's branches, each out of its own corner."""
+    box = by_id[step.number]
+    targets = [by_id[branch.target] for branch in step.branches]
+    if not step.decision:
+        return [router.route(box, target, index) for index, target in enumerate(targets)]
+    ways = choose_exits([exit_options(box, target) for target in targets])
+    return [router.branch(box, target, branch.label, ways, index)
+            for index, (branch, target) in enumerate(zip(step.branches, targets, strict=True))]
+
+
+def _end_lane(flow: Flow, lane_of: dict[str, int], columns: list[int], grid: Grid,
+              lane_count: int) -> tuple[int, bool] | None:
     """A free lane next to the last step for the end terminator, when the end would
-    otherwise open a band of its own (None: keep it in a column of its own)."""
-    if not flow.steps or columns[-1] % per_band != 0:
+    otherwise open a band of its own (None: keep it in a column of its own), and whether a
+    helper link of that column crosses the lane (the end then keeps clear of it, narrower,
+    in the right half of the column). Never beside a decision: its branches leave from there."""
+    if not flow.steps or grid.slots[-1].col != 0:
         return None
     last_column = columns[-2]
     taken: set[int] = set()
+    crossed: set[int] = set()
     for step, column in zip(flow.steps, columns[1:-1], strict=True):
         if column == last_column:
-            taken.add(lane_of[normalise_label(step.lane)])
-            taken.update(lane_of[normalise_label(h)] for h in step.helpers)
+            if step.decision:
+                return None
+            used = [lane_of[normalise_label(name)] for name in (step.lane, *step.helpers)]
+            taken.update(used)
+            crossed.update(range(min(used), max(used) + 1))
     last = lane_of[normalise_label(flow.steps[-1].lane)]
     for lane in (last + 1, last - 1):
         if 0 <= lane < lane_count and lane not in taken:
-            return lane
+            return lane, lane in crossed
     return None
 
 
-def _step_boxes(flow: Flow, g: Geometry, lane_of: dict[str, int], columns: list[int],
-                router: Router, box_h: float, end_lane: int | None) -> list[Box]:
-    per_band = g.slots_per_band
+def _step_boxes(flow: Flow, g: Geometry, lane_of: dict[str, int], columns: list[int], grid: Grid,
+                router: Router, box_h: float, end_lane: tuple[int, bool] | None) -> list[Box]:
     boxes: list[Box] = []
     first_lane = lane_of[normalise_label(flow.steps[0].lane)] if flow.steps else 0
     last_lane = lane_of[normalise_label(flow.steps[-1].lane)] if flow.steps else 0
+    narrow_end = False
     if end_lane is not None:
-        last_lane = end_lane
+        last_lane, narrow_end = end_lane
     terminal_h = g.font + 2 * g.box_pad + 1.0
     for ident, kind, column, lane in ((START, "start", columns[0], first_lane),
                                       (END, "end", columns[-1], last_lane)):
-        band, col = divmod(column, per_band)
+        slot = grid.slots[column]
         w = g.box_w * 0.72
-        y = router.lane_mid(band, lane) - terminal_h / 2
-        x = g.column_x(col) + (g.box_w - w) / 2
-        boxes.append(Box(ident, kind, lane, band, col, x, y, w, terminal_h,
+        x = slot.x + (g.box_w - w) / 2
+        if kind == "end" and narrow_end:  # helper links run down the column's middle
+            w, x = g.box_w / 2 - 1.5, slot.x + g.box_w / 2 + 1.0
+        y = router.lane_mid(slot.band, lane) - terminal_h / 2
+        boxes.append(Box(ident, kind, lane, slot.band, slot.col, x, y, w, terminal_h,
                          name_lines=("开始" if kind == "start" else "结束",)))
     name_em = (g.box_w - 2 * g.box_pad) / g.font
     for step, column in zip(flow.steps, columns[1:-1], strict=True):
-        band, col = divmod(column, per_band)
+        slot = grid.slots[column]
         lane = lane_of[normalise_label(step.lane)]
-        y = router.lane_mid(band, lane) - box_h / 2
+        y = router.lane_mid(slot.band, lane) - box_h / 2
         marks = tuple(m for m, on in (("control", step.control), ("bottleneck", step.bottleneck),
                                       ("decision", step.decision)) if on)
         boxes.append(Box(
-            step.number, "step", lane, band, col, g.column_x(col), y, g.box_w, box_h,
+            step.number, "step", lane, slot.band, slot.col, slot.x, y, g.box_w, box_h,
             number=step.number, name_lines=tuple(wrap(step.name, name_em, g.name_lines)),
             time=fit_time(step.time_text, (g.box_w - 2 * g.box_pad) / g.small),
             tags=tuple(fit_line(t, (g.box_w - 2 * g.box_pad) / g.small) for t in step.tags),
@@ -175,26 +206,36 @@ def _title(step: FlowStep) -> str:
 
 def _helper_marks(flow: Flow, g: Geometry, lane_of: dict[str, int], by_id: dict[str, Box],
                   router: Router) -> tuple[list[Box], list[Arrow]]:
-    """A dashed mark `配合 3` in each helper lane under step 3, linked to it by a dashed line."""
+    """A dashed mark `配合 3` in each helper lane under step 3, linked to it by a dashed line.
+
+    Two helpers on the same side are linked one after the other (step → nearer → farther), so
+    no link runs behind a mark and through its text."""
     marks: list[Box] = []
     links: list[Arrow] = []
     h = g.small + 2 * g.box_pad
     for step in flow.steps:
         box = by_id[step.number]
+        own: list[Box] = []
         for helper in step.helpers:
             lane = lane_of[normalise_label(helper)]
             y = router.lane_mid(box.band, lane) - h / 2
-            mark = Box(f"{step.number}@{helper}", "helper", lane, box.band, box.col,
-                       box.x + 2.0, y, box.w - 4.0, h, number=step.number,
-                       name_lines=(f"配合 {step.number}",), title=f"{helper} 配合步骤 {step.number}")
-            marks.append(mark)
-            start = (box.cx, box.y) if lane < box.lane else (box.cx, box.bottom)
-            end = (box.cx, mark.bottom) if lane < box.lane else (box.cx, mark.y)
-            links.append(Arrow(step.number, mark.id, "", (start, end), (box.band,), dashed=True))
+            own.append(Box(f"{step.number}@{helper}", "helper", lane, box.band, box.col,
+                           box.x + 2.0, y, box.w - 4.0, h, number=step.number,
+                           name_lines=(f"配合 {step.number}",), title=f"{helper} 配合步骤 {step.number}"))
+        for mark in own:
+            between = [m for m in own if min(box.lane, mark.lane) < m.lane < max(box.lane, mark.lane)]
+            nearer = min(between, key=lambda m: abs(m.lane - mark.lane), default=box)
+            if mark.lane < box.lane:
+                points = ((box.cx, nearer.y), (box.cx, mark.bottom))
+            else:
+                points = ((box.cx, nearer.bottom), (box.cx, mark.y))
+            links.append(Arrow(step.number, mark.id, "", points, (box.band,), dashed=True))
+        marks.extend(own)
     return marks, links
 
 
-def _phase_bars(flow: Flow, g: Geometry, boxes: list[Box], router: Router) -> list[PhaseBar]:
+def _phase_bars(flow: Flow, g: Geometry, boxes: list[Box], grid: Grid,
+                router: Router) -> list[PhaseBar]:
     labels = dict(flow.phases)
     bars: list[PhaseBar] = []
     runs: list[tuple[str, Box, Box]] = []
@@ -207,7 +248,7 @@ def _phase_bars(flow: Flow, g: Geometry, boxes: list[Box], router: Router) -> li
             runs.append((step.phase, box, box))
     for key, first, last in runs:
         x = first.x - g.gap / 2 + 0.3
-        w = last.right + g.gap / 2 - 0.3 - x
+        w = grid.line_after(last.band, last.col) - 0.3 - x
         label = fit_line(labels.get(key, key), (w - 2) / g.small)
         bars.append(PhaseBar(key, label, first.band, x, router.bands[first.band].top, w))
     return bars

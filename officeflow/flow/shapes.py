@@ -54,7 +54,8 @@ class Arrow:
     points: tuple[tuple[float, float], ...]
     bands: tuple[int, ...]
     dashed: bool = False  # a helper link, not a flow
-    label_at: tuple[float, float] | None = None
+    label_at: tuple[float, float] | None = None  # centre and baseline of the label
+    shown: str = ""  # the label as drawn, when cut to fit (else the label itself)
 
 
 @dataclass(frozen=True)

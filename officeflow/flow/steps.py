@@ -39,7 +39,7 @@ class FlowStep:
     tags: tuple[str, ...] = ()  # extra lines: A：客服经理, 标准：CS-003
     phase: str = ""  # the phase it belongs to ('' when the kind has none)
     branches: tuple[Branch, ...] = ()  # outgoing edges (linear when 后续步骤 is blank)
-    decision: bool = False  # 后续步骤 named more than one target
+    decision: bool = False  # 后续步骤 named more than one target, or a condition (是→3)
     bottleneck: str = ""  # why it is a bottleneck, '' when it is not
 
 
@@ -168,7 +168,7 @@ def read_flow(doc: ParsedDocument, workday_hours: float = 8.0) -> Flow:
             minutes=parsed.minutes if parsed else None,
             control=_first(row, ("control_point",)), tags=tags,
             phase=_phase_of(row, row.number, staged, dotted),
-            branches=tuple(branches), decision=len(branches) > 1,
+            branches=tuple(branches), decision=len(branches) > 1 or any(b.label for b in branches),
         ))
     cycle = doc.value("cycle_time") if "cycle_time" in {f.key for f in kind.fields} else ""
     marked = mark_bottlenecks(steps, parse_duration(cycle, workday_hours) if cycle else None)

@@ -10,16 +10,20 @@ from __future__ import annotations
 from dataclasses import replace
 from xml.sax.saxutils import escape, quoteattr
 
+from officeflow.flow.decisions import centre
 from officeflow.flow.geometry import Geometry
 from officeflow.flow.layout import LEGEND_TEXT, Layout
 from officeflow.flow.shapes import Arrow, Box
-from officeflow.flow.textfit import text_em, wrap
+from officeflow.flow.textfit import fit_line, text_em, wrap
 
 # Named first so no renderer falls back to a Japanese face (PITFALLS: glyph variants);
 # xml:lang says the text is Simplified Chinese for renderers that pick glyphs by language.
 FONT_FAMILY = "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'Microsoft YaHei', SimHei, sans-serif"
 INK, LINE, RED, ORANGE, HELPER = "#1f2933", "#52606d", "#c81e1e", "#e07b00", "#7b8794"
 LANE_FILLS = ("#f5f7fa", "#ffffff")
+# The top right corner of a step's box kept for its control and bottleneck marks: the step
+# number is cut to the room left of it, the name starts on the line below.
+CORNER_W = 7.8
 
 
 def n(value: float) -> str:
@@ -118,7 +122,8 @@ def page_arrows(lay: Layout, bands: set[int], top: float, cut: float) -> list[Ar
             if arrow.target == "end":
                 text = "至 结束（下页）"
             width = text_em(text) * lay.geometry.small
-            at = (x - width / 2 - 1.0, y + 0.2) if source_here else (x + width / 2 + 1.0, y + lay.geometry.small)
+            # Clear of the arrowhead (0.8 mm either side of the line) on its left.
+            at = (x - width / 2 - 1.6, y + 0.2) if source_here else (x + width / 2 + 1.0, y + lay.geometry.small)
             kept.append(replace(arrow, points=tuple(points), label=text, label_at=at))
     return kept
 
@@ -168,11 +173,13 @@ def _label(arrow: Arrow, g: Geometry) -> str:
     """A branch label (是/否) or a page connector, centred at `label_at`, on a white ground."""
     assert arrow.label_at is not None
     x, y = arrow.label_at
-    width = text_em(arrow.label) * g.small
+    shown = arrow.shown or arrow.label
+    width = text_em(shown) * g.small
+    title = f"<title>{escape(arrow.label)}</title>" if shown != arrow.label else ""
     return (f'<g class="arrow-label" data-from={quoteattr(arrow.source)} data-to={quoteattr(arrow.target)}>'
-            f'<rect x="{n(x - width / 2 - 0.4)}" y="{n(y - g.small * 0.9)}" width="{n(width + 0.8)}"'
+            f'{title}<rect x="{n(x - width / 2 - 0.4)}" y="{n(y - g.small * 0.9)}" width="{n(width + 0.8)}"'
             f' height="{n(g.small * 1.15)}" rx="0.5" fill="#ffffff" fill-opacity="0.95"/>'
-            + _text(x, y, arrow.label, g.small, "middle", "bold", ORANGE) + "</g>")
+            + _text(x, y, shown, g.small, "middle", "bold", ORANGE) + "</g>")
 
 
 def _head(before: tuple[float, float], tip: tuple[float, float]) -> str:
@@ -210,7 +217,9 @@ def _step(box: Box, g: Geometry) -> str:
            f'<rect x="{n(box.x)}" y="{n(box.y)}" width="{n(box.w)}" height="{n(box.h)}" rx="1"'
            f' fill="#ffffff" stroke="{stroke}" stroke-width="{width}"/>']
     x, y = box.x + g.box_pad, box.y + g.box_pad + g.font * 0.88
-    out.append(_text(x, y, box.number, g.font, weight="bold"))
+    corner = CORNER_W if {"control", "bottleneck"} & set(box.marks) else 0.0
+    out.append(_text(x, y, fit_line(box.number, (box.w - 2 * g.box_pad - corner) / g.font),
+                     g.font, weight="bold"))
     if "control" in box.marks:
         out.append(f'<g class="mark" data-mark="control">{diamond(box.right - 2.3, box.y + 2.3, 1.5, ORANGE)}</g>')
     if bottleneck:
@@ -225,9 +234,17 @@ def _step(box: Box, g: Geometry) -> str:
         y += g.line
         out.append(_text(box.cx, y, tag, g.small, "middle", fill="#3e4c59"))
     if "decision" in box.marks:
-        out.append(f'<g class="mark" data-mark="decision">{diamond(box.right, box.midy, 2.0, "#fff4e0", ORANGE)}</g>')
+        out.append(_decision(box, g))
     out.append("</g>")
     return "".join(out)
+
+
+def _decision(box: Box, g: Geometry) -> str:
+    """The diamond right of the box, in the column's decision zone, and the lead line to it."""
+    cx, cy = centre(box, g)
+    lead = f'<path d="M{n(box.right)} {n(cy)}H{n(cx - g.decision_r)}" stroke="{LINE}" stroke-width="0.35"/>'
+    return (f'<g class="mark" data-mark="decision">{diamond(cx, cy, g.decision_r, "#fff4e0", ORANGE)}'
+            f'{lead}</g>')
 
 
 def _legend(lay: Layout, y0: float) -> tuple[list[str], float]:
