@@ -146,9 +146,10 @@ def template(ctx: click.Context, kind: str, output: Path | None, force: bool) ->
 @click.pass_context
 def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool, strict: bool) -> None:
     """Check workbooks and change nothing; exit 1 if any has an error."""
+    from officeflow.duplicates import Duplicate
     from officeflow.findings import has_errors
     from officeflow.gate import admit
-    from officeflow.pipeline import check_workbook
+    from officeflow.pipeline import preview
     from officeflow.template_check import check_word_template
 
     workspace = workspace_of(ctx)
@@ -160,7 +161,12 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool, strict:
             # The same gate as process and the watcher: a file they refuse, validate refuses too.
             data, findings = admit(path, workspace.settings.max_file_mb)
             if data is not None and not findings:
-                checked = check_workbook(data, workspace, ledger, date.today())
+                checked = preview(data, workspace, ledger, date.today())  # what process would do
+                if isinstance(checked, Duplicate):  # process issues nothing and exits 0: no finding
+                    if not as_json:
+                        click.echo(f"{path.name} › " + click.style("重复 duplicate", fg="yellow")
+                                   + f": {checked.message}")
+                    continue
                 findings = checked.findings
                 if not has_errors(findings, strict):
                     check_word_template(checked, workspace)  # the Word template this would render with

@@ -29,6 +29,7 @@ from officeflow.archive import (
 )
 from officeflow.diff import draft_entry
 from officeflow.drafts import CONTENT_MISSING, MISSING_ENTRY, SCREEN_QUOTE, with_draft
+from officeflow.duplicates import Duplicate, identical_copy, resaved_copy, said_of_identical_bytes
 from officeflow.findings import Finding, error, has_errors
 from officeflow.fsutil import pid_alive, sha256_bytes
 from officeflow.gate import admit
@@ -49,7 +50,7 @@ from officeflow.render import (
     render_docx,
 )
 from officeflow.rulecontext import ArchiveNames, archived_names, resolved_version
-from officeflow.rules import SAME_CONTENT, RuleContext
+from officeflow.rules import RuleContext
 from officeflow.settings import Workspace
 from officeflow.stamp import Stamp, stamp_document
 from officeflow.tailor import tailored
@@ -131,8 +132,17 @@ def check_document(data: bytes, workspace: Workspace, history_of: Callable[[str]
     context = RuleContext(workspace.settings, history, today, sha256_bytes(data),
                           archive_names=names() if names else None)
     context = replace(context, same_version=_archived_twin(workspace, parsed, context))
-    findings = validate(parsed, context)
+    findings = said_of_identical_bytes(validate(parsed, context), parsed, context)
     return Checked(parsed, draft_revision_entries(workspace, parsed, context, findings), context)
+
+
+def preview(data: bytes, workspace: Workspace, ledger: Ledger, today: date) -> Duplicate | Checked:
+    """What process would make of these bytes, writing nothing (validate): a duplicate, or the checks."""
+    duplicate = identical_copy(sha256_bytes(data), ledger)
+    if duplicate is not None:
+        return duplicate
+    checked = check_workbook(data, workspace, ledger, today)
+    return resaved_copy(checked.findings, checked.parsed, checked.context) or checked
 
 
 def _archived_twin(workspace: Workspace, parsed: ParsedDocument, ctx: RuleContext) -> ParsedDocument | None:
@@ -243,13 +253,9 @@ def process_bytes(data: bytes, source_name: str, workspace: Workspace, ledger: L
 def _process(data: bytes, sha: str, source_name: str, workspace: Workspace, ledger: Ledger,
              today: date, received_at: datetime, journal: Path | None) -> Outcome:
     received = Event("received", file=source_name, sha256=sha)
-    existing = ledger.find_source(sha)
-    if existing is not None:
-        message = f"与已归档的 {existing.doc_id} {existing.version} 内容完全相同，未重复处理。"
-        ledger.add_events([received, Event("duplicate", existing.doc_id, existing.version,
-                                           source_name, sha, message)])
-        return Outcome(source_name, Result.DUPLICATE, doc_id=existing.doc_id,
-                       version=existing.version, message=message)
+    duplicate = identical_copy(sha, ledger)
+    if duplicate is not None:
+        return _duplicate(duplicate, ledger, received, source_name, sha)
 
     checked = check_workbook(data, workspace, ledger, today)
     doc_id = checked.parsed.value("doc_id") if checked.parsed else ""
@@ -274,17 +280,22 @@ def _refused(checked: Checked, workspace: Workspace, ledger: Ledger, received: E
     """The outcome when the workbook is not issued: the same content again, or errors."""
     parsed, findings = checked.parsed, checked.findings
     doc_id = parsed.value("doc_id") if parsed else ""
-    same = next((f for f in findings if f.code == SAME_CONTENT), None)
-    if same is not None and parsed is not None:  # identity is content: a re-saved copy is a duplicate
-        version = resolved_version(parsed, checked.context) if checked.context else ""
-        ledger.add_events([received, Event("duplicate", doc_id, version or "", source_name, sha, same.message)])
-        return Outcome(source_name, Result.DUPLICATE, doc_id=doc_id, version=version or "", message=same.message)
+    duplicate = resaved_copy(findings, parsed, checked.context)  # identity is content
+    if duplicate is not None:
+        return _duplicate(duplicate, ledger, received, source_name, sha)
     if parsed is None or checked.context is None or has_errors(findings, workspace.settings.strict):
         errors = sum(1 for f in findings if f.severity == "error")
         ledger.add_events([received, Event("rejected", doc_id, "", source_name, sha,
                                            f"{errors} error(s), {len(findings) - errors} warning(s)")])
         return Outcome(source_name, Result.REJECTED, findings, doc_id=doc_id)
     return None
+
+
+def _duplicate(duplicate: Duplicate, ledger: Ledger, received: Event, source_name: str, sha: str) -> Outcome:
+    ledger.add_events([received, Event("duplicate", duplicate.doc_id, duplicate.version, source_name, sha,
+                                       duplicate.message)])
+    return Outcome(source_name, Result.DUPLICATE, doc_id=duplicate.doc_id, version=duplicate.version,
+                   message=duplicate.message)
 
 
 def _issue(data: bytes, sha: str, source_name: str, workspace: Workspace, ledger: Ledger, received: Event,

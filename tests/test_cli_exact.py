@@ -174,17 +174,27 @@ def test_validate_several_workbooks_reports_each_in_order(tmp_path: Path, ws: Pa
     assert in_ws(ws, "validate", *map(str, books)) == (1, "\n".join(lines) + "\n", "")
 
 
-@pytest.mark.xfail(strict=True, reason="validate calls a workbook already archived with the same content an error "
-                   "(exit 1, [错误 version.same-content], '仅文件字节不同' though the bytes are identical) while "
-                   "process takes the same file as a harmless duplicate (exit 0)")
 def test_validate_of_an_archived_workbook_agrees_with_process(tmp_path: Path, ws: Path) -> None:
     good = make_workbook(tmp_path, "good.xlsx")
     in_ws(ws, "process", str(good))
     duplicate = f"与已归档的 {DOC} V1.0 内容完全相同，未重复处理。"
     code, out, err = in_ws(ws, "process", str(good))
     assert (code, out.splitlines()[0], err) == (0, f"重复 duplicate  good.xlsx: {duplicate}", "")
-    # The wording of validate's line is a proposal; what must hold is process's verdict and exit code.
     assert in_ws(ws, "validate", str(good)) == (0, f"good.xlsx › 重复 duplicate: {duplicate}\n", "")
+    assert in_ws(ws, "validate", "--json", str(good)) == (0, "[]\n", "")  # a duplicate is no finding
+
+
+def test_validate_of_a_resaved_copy_agrees_with_process(tmp_path: Path, ws: Path) -> None:
+    good = make_workbook(tmp_path, "good.xlsx")
+    in_ws(ws, "process", str(good))
+    book = openpyxl.load_workbook(good)
+    book.properties.lastModifiedBy = "另一台电脑"  # other bytes, the same content
+    book.save(tmp_path / "resaved.xlsx")
+    same = "内容与已归档的 V1.0 相同（仅文件字节不同，如另存/重新保存），不会重复发布。"
+    assert in_ws(ws, "validate", str(tmp_path / "resaved.xlsx")) == (
+        0, f"resaved.xlsx › 重复 duplicate: {same}\n", "")
+    assert in_ws(ws, "process", str(tmp_path / "resaved.xlsx"))[:2] == (0, "\n".join([
+        f"重复 duplicate  resaved.xlsx: {same}", summary_line(ws, 1, 0, 0, 1)]) + "\n")
 
 
 def test_process_one_issued_one_rejected_one_duplicate_in_one_call(tmp_path: Path, ws: Path) -> None:
