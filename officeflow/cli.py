@@ -80,19 +80,22 @@ def _quiet_closed_pipe() -> None:
 
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="officeflow")
-@click.option("-w", "--workspace", type=click.Path(file_okay=False, path_type=Path),
+@click.option("-w", "--workspace", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               default=lambda: os.environ.get("OFFICEFLOW_WORKSPACE", "."), show_default="$OFFICEFLOW_WORKSPACE or .",
               help="Workspace folder (officeflow.toml, templates/, inbox/, outbox/).")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging and tracebacks.")
 @click.pass_context
 def main(ctx: click.Context, workspace: Path, verbose: bool) -> None:
-    """officeflow: validate process workbooks, issue controlled Word documents, keep the register."""
+    """officeflow 流程文件管理：校验工作簿，发布受控 Word 文件，维护总台账。
+
+    Validate process workbooks, issue them as controlled Word documents, keep the register.
+    """
     ctx.obj = {"workspace": workspace, "verbose": verbose}
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s")
 
 
-@main.command()
+@main.command(short_help="创建工作区 Create a workspace: config, templates, folders")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.pass_context
 def init(ctx: click.Context, directory: Path | None) -> None:
@@ -119,9 +122,9 @@ def init(ctx: click.Context, directory: Path | None) -> None:
     click.echo(f"工作区已就绪 Workspace ready: {root.resolve()}")
 
 
-@main.command()
+@main.command(short_help="空白模板 Write a blank template workbook for KIND")
 @click.argument("kind", type=KindChoice())
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Where to write the workbook (default: <kind>.xlsx here).")
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
 @click.pass_context
@@ -139,7 +142,7 @@ def template(ctx: click.Context, kind: str, output: Path | None, force: bool) ->
     click.echo(f"模板已生成 Template written: {target}")
 
 
-@main.command()
+@main.command(short_help="校验工作簿 Check workbooks, change nothing; exit 1 on an error")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print findings as a JSON list.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
@@ -182,7 +185,7 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool, strict:
     sys.exit(1 if failed else 0)
 
 
-@main.command()
+@main.command(short_help="处理工作簿 Validate and issue workbooks; exit 1 if any rejected")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context
 def process(ctx: click.Context, files: tuple[Path, ...]) -> None:
@@ -228,12 +231,12 @@ def process(ctx: click.Context, files: tuple[Path, ...]) -> None:
     sys.exit(1 if rejected else 0)
 
 
-@main.group()
+@main.group(short_help="总台账 The master register spreadsheet (export, rebuild)")
 def register() -> None:
     """The master register spreadsheet."""
 
 
-@register.command("export")
+@register.command("export", short_help="导出总台账 Rewrite the register from the ledger, as of today")
 @click.pass_context
 def register_export(ctx: click.Context) -> None:
     """Rewrite the register from the ledger (statuses as of today)."""
@@ -245,7 +248,7 @@ def register_export(ctx: click.Context) -> None:
     click.echo(f"台账已导出 Register exported: {workspace.register_path} ({count} 行 rows)")
 
 
-@main.command()
+@main.command(short_help="监视收件箱 Watch the inbox, process every workbook dropped there")
 @click.option("--once", is_flag=True, help="Drain the inbox, print a summary and exit.")
 @click.option("--polling", is_flag=True, default=None,
               help="Poll instead of native events (network shares: SMB/NFS).")
@@ -261,7 +264,7 @@ def watch(ctx: click.Context, once: bool, polling: bool | None) -> None:
     sys.exit(1 if once and summary.failed else 0)
 
 
-@register.command("rebuild")
+@register.command("rebuild", short_help="从归档重建 Rebuild the ledger from the archive, re-export")
 @click.pass_context
 def register_rebuild(ctx: click.Context) -> None:
     """Rebuild the ledger's documents from the archive's manifests, then re-export the register."""

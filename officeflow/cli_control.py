@@ -19,7 +19,7 @@ from officeflow.cli_text import display_width, event_label, padded
 # Each command imports its core module in its body: the group and `--help` load none of them.
 
 
-@click.command()
+@click.command(short_help="版本状态 Every version of DOC_ID with today's status and dates")
 @click.argument("doc_id", **DOC_ID)
 @click.pass_context
 def status(ctx: click.Context, doc_id: str) -> None:
@@ -43,7 +43,7 @@ def _day(value: date | None) -> str:
     return value.isoformat() if value else "-"
 
 
-@click.command()
+@click.command(short_help="废止或撤销 Withdraw DOC_ID or revoke one pending version")
 @click.argument("doc_id", **DOC_ID)
 @click.option("--reason", required=True, help="Why the document is withdrawn (废止原因).")
 @click.option("--version", "version", help="Revoke only this pending (待生效) version.", **VERSION)
@@ -70,7 +70,7 @@ def _actor_name() -> str:
         return "unknown"
 
 
-@click.command()
+@click.command(short_help="到期回顾 Current documents whose periodic review is due soon")
 @click.option("--within", "within_days", type=int, default=30, show_default=True,
               help="Days ahead to look for reviews.")
 @click.pass_context
@@ -93,7 +93,7 @@ def due(ctx: click.Context, within_days: int) -> None:
                    f"  反馈 {feedback.get(r.doc_id, 0)} 条")
 
 
-@click.command("next-id")
+@click.command("next-id", short_help="下一个流程编号 Print the next free ID for PREFIX[-CAT]")
 @click.argument("prefix")
 @click.option("--year", type=int, help="Year in the ID (default: this year).")
 @click.pass_context
@@ -106,7 +106,7 @@ def next_id_command(ctx: click.Context, prefix: str, year: int | None) -> None:
         click.echo(next_id(ledger, prefix, year))
 
 
-@click.command()
+@click.command(short_help="版本差异 What changed in DOC_ID between versions OLD and NEW")
 @click.argument("doc_id", **DOC_ID)
 @click.argument("old", **VERSION)
 @click.argument("new", **VERSION)
@@ -122,7 +122,7 @@ def diff(ctx: click.Context, doc_id: str, old: str, new: str) -> None:
         click.echo(f"- {line}")
 
 
-@click.command()
+@click.command(short_help="审计记录 Print the audit trail (all events, or those of DOC_ID)")
 @click.argument("doc_id", required=False, **DOC_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print the events as JSON, with their stable codes.")
 @click.pass_context
@@ -139,7 +139,7 @@ def audit(ctx: click.Context, doc_id: str | None, as_json: bool) -> None:
                    f"{e['file']}  {e['sha256'][:12]}  {e['detail']}".rstrip())
 
 
-@click.command()
+@click.command(short_help="完整性校验 Re-hash the archive, check the audit chain")
 @click.pass_context
 def verify(ctx: click.Context) -> None:
     """Re-hash archived files against the ledger and check the audit chain; exit 1 on any problem."""
@@ -160,7 +160,7 @@ def verify(ctx: click.Context) -> None:
     sys.exit(0 if report.ok else 1)
 
 
-@click.command()
+@click.command(short_help="重新生成 Re-render archived documents with current templates")
 @click.argument("doc_ids", nargs=-1, **DOC_ID)
 @click.option("--all", "all_documents", is_flag=True, help="Every archived version.")
 @click.option("--kind", type=KindChoice(), help="Only documents of this kind.")
@@ -186,7 +186,7 @@ def regenerate(ctx: click.Context, doc_ids: tuple[str, ...], all_documents: bool
     sys.exit(1 if summary.failed else 0)
 
 
-@click.command()
+@click.command(short_help="培训副本 Print training copies (PDF) of a document")
 @click.argument("doc_id", required=False, **DOC_ID)
 @click.option("--version", "version", help="A version other than the current one.", **VERSION)
 @click.option("--copies", type=int, default=1, show_default=True, help="Number of serial-numbered copies.")
@@ -198,7 +198,7 @@ def regenerate(ctx: click.Context, doc_ids: tuple[str, ...], all_documents: bool
 @click.pass_context
 def training(ctx: click.Context, doc_id: str | None, version: str | None, copies: int, recipient: str,
              allow_obsolete: bool, current: bool, department: str | None) -> None:
-    """Print training copies (PDF, marked 培训专用 · 非受控文件) of a document's current version."""
+    """Print training copies of a document's current version: PDFs marked 培训专用 · 非受控文件."""
     from officeflow.training import make_department_copies, make_training_copies
 
     if not doc_id and not current:
@@ -215,7 +215,7 @@ def training(ctx: click.Context, doc_id: str | None, version: str | None, copies
             click.echo(f"培训副本 training copy {serial}: {pdf}")
 
 
-@click.command()
+@click.command(short_help="回收培训副本 Copies of obsolete versions still out; close them")
 @click.argument("doc_id", **DOC_ID)
 @click.option("--returned", multiple=True, metavar="SERIAL", help="Record this copy as returned (回收).", **DOC_ID)
 @click.option("--lost", multiple=True, metavar="SERIAL", help="Record this copy as lost (遗失).", **DOC_ID)

@@ -104,10 +104,10 @@ def _parsed(data: bytes, shown: str, settings: Settings) -> ParsedDocument:
     return parsed
 
 
-@click.command("flowchart")
+@click.command("flowchart", short_help="流程图 Draw the swimlane flowchart of a workbook or DOC_ID")
 @click.argument("source")
 @click.option("--version", "version", help="With a 流程编号: the version to draw (default: the latest).")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Where to write the diagram: OUT.svg (vector) or OUT.png (200 dpi).")
 @click.pass_context
 def flowchart(ctx: click.Context, source: str, version: str | None, output: Path) -> None:

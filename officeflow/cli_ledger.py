@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from officeflow.settings import Workspace
 
 
-@click.group("ledger")
+@click.group("ledger", short_help="台账数据库 Which ledger is in use; move it to PostgreSQL")
 def ledger_group() -> None:
     """Which ledger is in use; copy the SQLite ledger into PostgreSQL."""
 
@@ -39,7 +39,7 @@ def _ledger_errors() -> Iterator[None]:
         raise OfficeflowError(f"台账数据库出错：{str(exc).strip()}") from exc
 
 
-@ledger_group.command("info")
+@ledger_group.command("info", short_help="台账信息 Which ledger is in use, and its size")
 @click.pass_context
 def info(ctx: click.Context) -> None:
     """Which ledger is in use (SQLite file or PostgreSQL, without the password) and its size."""
@@ -68,7 +68,7 @@ def info_lines(workspace: Workspace, opened: Ledger) -> list[str]:
     return lines
 
 
-@ledger_group.command("migrate")
+@ledger_group.command("migrate", short_help="迁移台账 Copy the SQLite ledger into PostgreSQL and verify it")
 @click.option("--to", "url", required=True, metavar="URL",
               help="An empty PostgreSQL database, as its owner role: postgresql://owner@host/db")
 @click.option("--grant", "role", metavar="ROLE",

@@ -15,7 +15,7 @@ from officeflow.cli_common import opened_ledger, workspace_of
 from officeflow.errors import OfficeflowError
 
 
-@click.command()
+@click.command(short_help="流程知识库 Serve the process knowledge base in the browser")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (keep 127.0.0.1 behind a reverse proxy).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port.")
@@ -32,7 +32,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     run(workspace, settings, host, port, threads)
 
 
-@click.command()
+@click.command(short_help="邮件通知 Mail the release, review and withdrawal notices due")
 @click.option("--dry-run", is_flag=True, help="Print the notices due; send and record nothing.")
 @click.pass_context
 def notices(ctx: click.Context, dry_run: bool) -> None:
@@ -64,7 +64,7 @@ def notices(ctx: click.Context, dry_run: bool) -> None:
     sys.exit(1 if report.failed else 0)
 
 
-@click.command("feedback")
+@click.command("feedback", short_help="问题反馈 List the feedback (of DOC_ID) for the next review")
 @click.argument("doc_id", required=False)
 @click.pass_context
 def feedback_command(ctx: click.Context, doc_id: str | None) -> None:

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 
+import click
 import openpyxl
 import pytest
 from click.testing import CliRunner
@@ -352,46 +353,68 @@ def test_training_without_a_document_says_so_in_chinese(ws: Path) -> None:
 HELP = [
     "Usage: officeflow [OPTIONS] COMMAND [ARGS]...",
     "",
-    "  officeflow: validate process workbooks, issue controlled Word documents, keep",
-    "  the register.",
+    "  officeflow 流程文件管理：校验工作簿，发布受控 Word 文件，维护总台账。",
+    "",
+    "  Validate process workbooks, issue them as controlled Word documents, keep the",
+    "  register.",
     "",
     "Options:",
     "  --version            Show the version and exit.",
-    "  -w, --workspace 文件夹  Workspace folder (officeflow.toml, templates/, inbox/,",
+    "  -w, --workspace DIR  Workspace folder (officeflow.toml, templates/, inbox/,",
     "                       outbox/).  [default: ($OFFICEFLOW_WORKSPACE or .)]",
     "  -v, --verbose        Debug logging and tracebacks.",
     "  --help               Show this message and exit.",
     "",
     "Commands:",
-    "  audit       Print the audit trail (all events, or those of DOC_ID).",
-    "  diff        Print what changed in DOC_ID between versions OLD and NEW.",
-    "  due         List current documents whose periodic review is due within N...",
-    "  feedback    List 问题反馈 (of DOC_ID), oldest first, for the next periodic...",
-    "  flowchart   Draw the swimlane flowchart of a workbook (FILE.xlsx) or an...",
-    "  init        Create a workspace: default config, templates and empty folders.",
-    "  ledger      Which ledger is in use; copy the SQLite ledger into PostgreSQL.",
-    "  next-id     Print the next free 流程编号 for PREFIX[-CAT], e.g.",
-    "  notices     Mail release notices, periodic-review reminders and...",
-    "  process     Run the pipeline on files now; exit 1 if any was rejected.",
-    "  recall      List outstanding training copies of DOC_ID's obsolete...",
-    "  regenerate  Re-render archived documents with the current templates (only...",
-    "  register    The master register spreadsheet.",
-    "  serve       Serve the process knowledge base (search, document pages,...",
-    "  status      Show every version of DOC_ID with today's status, dates and...",
-    "  template    Write a blank template workbook for KIND (dropdowns, hints,...",
-    "  training    Print training copies (PDF, marked 培训专用 · 非受控文件) of a...",
-    "  validate    Check workbooks and change nothing; exit 1 if any has an error.",
-    "  verify      Re-hash archived files against the ledger and check the audit...",
-    "  watch       Watch the inbox and process every workbook dropped there.",
-    "  withdraw    Withdraw DOC_ID (已废止) or revoke one pending version; nothing...",
+    "  audit       审计记录 Print the audit trail (all events, or those of DOC_ID)",
+    "  diff        版本差异 What changed in DOC_ID between versions OLD and NEW",
+    "  due         到期回顾 Current documents whose periodic review is due soon",
+    "  feedback    问题反馈 List the feedback (of DOC_ID) for the next review",
+    "  flowchart   流程图 Draw the swimlane flowchart of a workbook or DOC_ID",
+    "  init        创建工作区 Create a workspace: config, templates, folders",
+    "  ledger      台账数据库 Which ledger is in use; move it to PostgreSQL",
+    "  next-id     下一个流程编号 Print the next free ID for PREFIX[-CAT]",
+    "  notices     邮件通知 Mail the release, review and withdrawal notices due",
+    "  process     处理工作簿 Validate and issue workbooks; exit 1 if any rejected",
+    "  recall      回收培训副本 Copies of obsolete versions still out; close them",
+    "  regenerate  重新生成 Re-render archived documents with current templates",
+    "  register    总台账 The master register spreadsheet (export, rebuild)",
+    "  serve       流程知识库 Serve the process knowledge base in the browser",
+    "  status      版本状态 Every version of DOC_ID with today's status and dates",
+    "  template    空白模板 Write a blank template workbook for KIND",
+    "  training    培训副本 Print training copies (PDF) of a document",
+    "  validate    校验工作簿 Check workbooks, change nothing; exit 1 on an error",
+    "  verify      完整性校验 Re-hash the archive, check the audit chain",
+    "  watch       监视收件箱 Watch the inbox, process every workbook dropped there",
+    "  withdraw    废止或撤销 Withdraw DOC_ID or revoke one pending version",
 ]
 
 
-def help_section(title: str) -> list[str]:
-    lines = run("--help")[1].splitlines()
+def every_command(group: click.Group = main, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The group itself, its commands and the commands of its subgroups, as typed."""
+    found = [path]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += every_command(command, (*path, name))
+        else:
+            found.append((*path, name))
+    return found
+
+
+def help_section(title: str, *command: str) -> list[str]:
+    code, out, err = run(*command, "--help")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    if title not in lines:
+        return []
     start = lines.index(title) + 1
     end = lines.index("", start) if "" in lines[start:] else len(lines)
     return lines[start:end]
+
+
+def display_width(text: str) -> int:
+    """Columns on a terminal: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def test_help_lists_every_command() -> None:
@@ -400,28 +423,23 @@ def test_help_lists_every_command() -> None:
     assert out.splitlines() == HELP
 
 
-@pytest.mark.xfail(strict=True, reason="--help describes the commands in English only; SPEC: every label a person "
-                   "sees is Simplified Chinese first")
-def test_help_describes_each_command_in_chinese_first() -> None:
-    english = [line for line in help_section("Commands:") if not is_chinese(line.split(maxsplit=1)[1][0])]
+@pytest.mark.parametrize("command", every_command(), ids=lambda path: " ".join(path) or "officeflow")
+def test_help_describes_each_command_in_chinese_first(command: tuple[str, ...]) -> None:
+    listed = help_section("Commands:", *command)
+    english = [line for line in listed if not is_chinese(line.split(maxsplit=1)[1][0])]
     assert english == []
+    assert [line for line in listed if line.endswith(("e.g.", "i.e.", "..."))] == []  # cut mid-sentence
 
 
-@pytest.mark.xfail(strict=True, reason="the -w metavar is translated to 文件夹 (cli_zh's 'directory'), whose two-column "
-                   "characters click counts as one: that option's description starts 3 columns right of the others")
-def test_help_option_descriptions_start_in_one_column() -> None:
-    def display_column(line: str) -> int:
-        """Where the description starts on screen: a Chinese character takes two columns."""
-        before = re.match(r"( +\S.*?  +)\S", line)
+@pytest.mark.parametrize("command", every_command(), ids=lambda path: " ".join(path) or "officeflow")
+def test_help_options_start_in_one_column_and_fit_80_columns(command: tuple[str, ...]) -> None:
+    def description_column(line: str) -> int:
+        before = re.match(r"( +-\S.*?  +)\S", line)
         assert before is not None, line
-        return sum(2 if is_chinese(c) else 1 for c in before.group(1))
+        return display_width(before.group(1))
 
-    options = [line for line in help_section("Options:") if line.lstrip().startswith("-")]
-    assert len({display_column(line) for line in options}) == 1, options
-
-
-@pytest.mark.xfail(strict=True, reason="next-id's one-line help is cut at 'e.g.' (click ends the short help at the "
-                   "first '. '): 'Print the next free 流程编号 for PREFIX[-CAT], e.g.' reads as a broken sentence")
-def test_help_does_not_cut_a_command_line_mid_sentence() -> None:
-    cut = [line for line in help_section("Commands:") if line.endswith(("e.g.", "i.e."))]
-    assert cut == []
+    options = [line for line in help_section("Options:", *command) if line.lstrip().startswith("-")]
+    described = [line for line in options if re.search(r"\S  +\S", line)]  # a long option's text goes below
+    assert len({description_column(line) for line in described}) == 1, options
+    wide = [line for line in run(*command, "--help")[1].splitlines() if display_width(line) > 80]
+    assert wide == []
