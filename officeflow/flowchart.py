@@ -40,8 +40,15 @@ class Picture:
     height_cm: float
 
 
+_last_flow: list[tuple[ParsedDocument, float, Flow]] = []  # the pipeline asks twice per document
+
+
 def flow_of(parsed: ParsedDocument, workday_hours: float = 8.0) -> Flow:
-    return read_flow(parsed, workday_hours)
+    if _last_flow and _last_flow[0][0] is parsed and _last_flow[0][1] == workday_hours:
+        return _last_flow[0][2]
+    flow = read_flow(parsed, workday_hours)
+    _last_flow[:] = [(parsed, workday_hours, flow)]
+    return flow
 
 
 def _title(parsed: ParsedDocument) -> str:
