@@ -37,8 +37,8 @@ from officeflow.ledger_pg_schema import (
     migrate,
     schema_version,
 )
-from officeflow.ledger_pg_stream import stream_versions
-from officeflow.ledger_protocol import Event, actor, chain_hash
+from officeflow.ledger_pg_stream import stream_markings, stream_versions
+from officeflow.ledger_protocol import CopyMarking, Event, actor, chain_hash
 from officeflow.records import (
     DocumentHistory,
     RevisionEntry,
@@ -177,6 +177,9 @@ class PgLedger:
 
     def markings(self) -> dict[tuple[str, str], str]:
         return {(r[0], r[1]): r[2] for r in self._rows("SELECT doc_id, version, marking FROM versions")}
+
+    def iter_markings(self) -> Iterator[CopyMarking]:
+        return stream_markings(self._db)  # server-side cursor, as iter_versions
 
     def set_reading_copies(self, updates: Iterable[tuple[str, str, str, str]],
                            events: Iterable[Event]) -> None:

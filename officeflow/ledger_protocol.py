@@ -14,8 +14,8 @@ import socket
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol
+from datetime import date, datetime
+from typing import Any, NamedTuple, Protocol
 
 from officeflow.records import (
     DocumentHistory,
@@ -25,7 +25,7 @@ from officeflow.records import (
     Withdrawal,
 )
 
-__all__ = ["Event", "Ledger", "TrainingCopy", "chain_hash"]
+__all__ = ["CopyMarking", "Event", "Ledger", "TrainingCopy", "chain_hash"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,27 @@ class Event:
     sha256: str = ""
     detail: str = ""
     at: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+
+
+class CopyMarking(NamedTuple):
+    """One version as the re-marking pass reads it (officeflow.remark): enough for its status today
+    and its reading copy, not the whole VersionRecord."""
+
+    doc_id: str
+    version: str
+    effective_date: date
+    document_path: str  # the reading copy, relative to outbox/
+    issued_path: str  # "" for a version issued before records/ existed
+    marking: str  # Marking.key of what the reading copy shows now
+
+
+# The columns both backends select for a CopyMarking, in its order.
+COPY_MARKING_COLUMNS = "doc_id, version, effective_date, document_path, issued_path, marking"
+
+
+def copy_marking_from_row(row: tuple[Any, ...]) -> CopyMarking:
+    doc_id, version, effective, document, issued, marking = row
+    return CopyMarking(doc_id, version, date.fromisoformat(effective), document, issued, marking)
 
 
 def actor() -> tuple[str, str]:
@@ -68,6 +89,7 @@ class Ledger(Protocol):
     def withdrawals(self) -> list[Withdrawal]: ...
     # reading copies: what each archived copy shows now
     def markings(self) -> dict[tuple[str, str], str]: ...
+    def iter_markings(self) -> Iterator[CopyMarking]: ...  # streamed in iter_versions' order
     def set_reading_copies(self, updates: Iterable[tuple[str, str, str, str]],
                            events: Iterable[Event]) -> None: ...
     def adopt_issued_records(self, updates: Iterable[tuple[str, str, str, str]],

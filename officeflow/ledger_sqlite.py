@@ -8,10 +8,18 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from officeflow.fsutil import atomic_write_bytes
 from officeflow.ledger_errors import VersionTaken
-from officeflow.ledger_protocol import Event, actor, chain_hash
+from officeflow.ledger_protocol import (
+    COPY_MARKING_COLUMNS,
+    CopyMarking,
+    Event,
+    actor,
+    chain_hash,
+    copy_marking_from_row,
+)
 from officeflow.ledger_sqlite_schema import (
     _ORDER_BY_VERSION,
     _RECORD_COLUMNS,
@@ -115,11 +123,14 @@ class SqliteLedger:
 
     def iter_versions(self) -> Iterator[VersionRecord]:
         """`versions()` streamed in the same order, a batch at a time: for the register export."""
+        return map(_record, self._stream(_RECORD_COLUMNS))
+
+    def _stream(self, columns: str) -> Iterator[tuple[Any, ...]]:
         cursor = self._db.cursor()
         cursor.row_factory = None
-        cursor.execute(f"SELECT {_RECORD_COLUMNS} FROM versions ORDER BY doc_id, {_ORDER_BY_VERSION}")
+        cursor.execute(f"SELECT {columns} FROM versions ORDER BY doc_id, {_ORDER_BY_VERSION}")
         while batch := cursor.fetchmany(2000):
-            yield from map(_record, batch)
+            yield from batch
 
     def record_issue(self, record: VersionRecord, entries: Iterable[RevisionEntry],
                      events: Iterable[Event], marking: str = "") -> None:
@@ -170,6 +181,10 @@ class SqliteLedger:
 
     def markings(self) -> dict[tuple[str, str], str]:
         return {(r[0], r[1]): r[2] for r in self._db.execute("SELECT doc_id, version, marking FROM versions")}
+
+    def iter_markings(self) -> Iterator[CopyMarking]:
+        """What each version's reading copy shows, streamed in `iter_versions()`'s order."""
+        return map(copy_marking_from_row, self._stream(COPY_MARKING_COLUMNS))
 
     def set_reading_copies(self, updates: Iterable[tuple[str, str, str, str]],
                            events: Iterable[Event]) -> None:

@@ -18,8 +18,8 @@ from officeflow.kinds import KINDS
 from officeflow.ledger_protocol import Event, Ledger
 from officeflow.lifecycle import next_review_date, states_on
 from officeflow.records import Status, TrainingCopy, VersionRecord, Withdrawal
-from officeflow.regenerate import refresh_markings
 from officeflow.register import RegisterRow, TableSheet, export_register
+from officeflow.remark import refresh_markings, withdrawals_by_doc
 from officeflow.settings import Workspace
 
 _REVIEWED = (Status.CURRENT, Status.PENDING)
@@ -31,7 +31,7 @@ def register_rows(versions: list[VersionRecord], on: date, review_months: int,
     by_doc: dict[str, list[VersionRecord]] = defaultdict(list)
     for record in versions:
         by_doc[record.doc_id].append(record)
-    withdrawn = _withdrawn_by_doc(withdrawals or [])
+    withdrawn = withdrawals_by_doc(withdrawals or [])
     return [row for doc_id, records in by_doc.items()
             for row in _document_rows(records, on, review_months, withdrawn.get(doc_id, {}))]
 
@@ -40,16 +40,9 @@ def iter_register_rows(versions: Iterable[VersionRecord], on: date, review_month
                        withdrawals: list[Withdrawal]) -> Iterator[RegisterRow]:
     """`register_rows` for versions already grouped by document (`ledger.iter_versions()`),
     one document at a time: only that document's versions are held."""
-    withdrawn = _withdrawn_by_doc(withdrawals)
+    withdrawn = withdrawals_by_doc(withdrawals)
     for doc_id, records in groupby(versions, key=attrgetter("doc_id")):
         yield from _document_rows(list(records), on, review_months, withdrawn.get(doc_id, {}))
-
-
-def _withdrawn_by_doc(withdrawals: list[Withdrawal]) -> dict[str, dict[str, Withdrawal]]:
-    withdrawn: dict[str, dict[str, Withdrawal]] = defaultdict(dict)
-    for w in withdrawals:
-        withdrawn[w.doc_id][w.version] = w
-    return withdrawn
 
 
 def _document_rows(records: list[VersionRecord], on: date, review_months: int,

@@ -9,15 +9,12 @@ deterministic, so only documents whose rendering changed are rewritten.
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -27,23 +24,27 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from officeflow.archive import RECORDS_FOLDER, inside
+from officeflow.archive import inside
 from officeflow.errors import NotFoundError, OfficeflowError, TemplateError
-from officeflow.fastrender import prepared_template
-from officeflow.fsutil import atomic_write_bytes, sha256_bytes, sha256_file
+from officeflow.fsutil import atomic_write_bytes, sha256_bytes
 from officeflow.ledger_protocol import Event, Ledger
 from officeflow.lifecycle import states_on
 from officeflow.manifest import Manifest
-from officeflow.marks import Marking, marking_for
-from officeflow.pipeline import OutputPlan, check_document, plan_outputs, use_flowchart_cache
+from officeflow.marks import Marking
 from officeflow.records import DocumentHistory, Status, VersionRecord
-from officeflow.render import render_docx
+from officeflow.remark import markings_today
 from officeflow.settings import Workspace
-from officeflow.stamp import stamp_document
 from officeflow.versions import version_key
 
+# The rendering machinery (pipeline, render, stamp: docxtpl, openpyxl, the flowchart drawing)
+# is imported where a copy is first rendered, so the re-marking pass before every register
+# export (officeflow.remark) loads none of it when nothing is stale.
 if TYPE_CHECKING:
+    import multiprocessing.context
+
     from click._termui_impl import ProgressBar
+
+    from officeflow.pipeline import OutputPlan
 
 _EVENT_BATCH = 500
 
@@ -122,6 +123,9 @@ def plan_version(workspace: Workspace, record: VersionRecord, history: DocumentH
     `history` is the history as of that version; `status` is the one to show (today's) and
     `marking` what the copy says of it. `control_mark` overrides the header mark (training copies).
     """
+    from officeflow.pipeline import check_document, plan_outputs
+    from officeflow.stamp import stamp_document
+
     checked = check_document(source, workspace, lambda _doc_id: history, today)
     if checked.parsed is None or checked.context is None:
         problems = "; ".join(f.message for f in checked.findings[:3])
@@ -148,6 +152,8 @@ _checked: set[tuple[int, frozenset[str]]] = set()
 
 
 def _check_variables(template: Path, context: dict[str, Any]) -> None:
+    from officeflow.fastrender import prepared_template
+
     prepared = prepared_template(template)
     key = (id(prepared), frozenset(context))
     if key in _checked:
@@ -160,6 +166,8 @@ def _check_variables(template: Path, context: dict[str, Any]) -> None:
 
 def regenerate_one(workspace: Workspace, job: Job, write: bool = True) -> Regenerated:
     """Re-render one version; rewrite the document and its manifest only when they change."""
+    from officeflow.render import render_docx
+
     record = job.record
     base = dict(doc_id=record.doc_id, version=record.version, document=record.document_path,
                 status=job.status.value)
@@ -235,74 +243,18 @@ def select_jobs(ledger: Ledger, doc_ids: list[str] | None, kind: str | None,
     return jobs
 
 
-def markings_today(ledger: Ledger, today: date) -> dict[tuple[str, str], Marking]:
-    """What every version's reading copy must say today (status, dates, withdrawal reason)."""
-    by_doc: dict[str, list[VersionRecord]] = {}
-    for record in ledger.versions():
-        by_doc.setdefault(record.doc_id, []).append(record)
-    withdrawals = {(w.doc_id, w.version): w for w in ledger.withdrawals()}
-    result: dict[tuple[str, str], Marking] = {}
-    for doc_id, records in by_doc.items():
-        dates = {v: w.withdrawn_on for (d, v), w in withdrawals.items() if d == doc_id}
-        for version, state in states_on(records, today, dates).items():
-            record = next(r for r in records if r.version == version)
-            result[(doc_id, version)] = marking_for(state, record.effective_date,
-                                                    withdrawals.get((doc_id, version)))
-    return result
-
-
-def adopt_legacy_records(workspace: Workspace, ledger: Ledger) -> int:
-    """Versions issued before records/ existed: keep their document as the as-issued record first.
-
-    Done before any re-marking, so upgrading never loses the bytes that were issued (if an
-    older `regenerate` had already rewritten them, `verify` says so: the hash differs from
-    the `issued` event).
-    """
-    records_root = workspace.root / RECORDS_FOLDER
-    updates: list[tuple[str, str, str, str]] = []
-    for record in ledger.versions():
-        if record.issued_path:
-            continue
-        document = inside(workspace.outbox, record.document_path)
-        if not document.is_file():
-            continue
-        target = inside(records_root, record.document_path)
-        atomic_write_bytes(target, document.read_bytes())
-        os.chmod(target, 0o444)
-        updates.append((record.doc_id, record.version, record.document_path, sha256_file(target)))
-    if updates:
-        ledger.adopt_issued_records(updates, [Event("record-adopted", d, v, f"{RECORDS_FOLDER}/{p}", sha,
-                                                    "as-issued record kept from the archive before re-marking")
-                                              for d, v, p, sha in updates])
-    return len(updates)
-
-
-def refresh_markings(workspace: Workspace, ledger: Ledger, today: date) -> RegenerateSummary:
-    """Re-render the reading copies whose status marking differs from today's (one event each)."""
-    adopt_legacy_records(workspace, ledger)
-    wanted = markings_today(ledger, today)
-    shown = ledger.markings()
-    stale = sorted({key[0] for key, marking in wanted.items() if shown.get(key) != marking.key})
-    if not stale:
-        return RegenerateSummary()
-    jobs = [job for job in select_jobs(ledger, stale, None, today)
-            if shown.get((job.record.doc_id, job.record.version)) != (job.marking.key if job.marking else "")]
-    summary = RegenerateSummary()
-    items = [regenerate_one(workspace, job) for job in jobs]
-    for item in items:
-        summary.add(item)
-    _record(ledger, items, event="remarked")
-    return summary
-
-
 def _start_worker(workspace: Workspace) -> None:
     """Worker initializer: die with the parent; share the workspace's flowchart cache."""
+    from officeflow.pipeline import use_flowchart_cache
+
     _die_with_parent()
     use_flowchart_cache(workspace)
 
 
 def _die_with_parent() -> None:
     """Worker initializer: the kernel kills the worker when the parent dies (Linux)."""
+    import ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
@@ -313,6 +265,8 @@ def _die_with_parent() -> None:
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
+    import multiprocessing
+
     # fork is cheapest (templates and imports are inherited) but unsafe with threads running.
     if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
@@ -324,6 +278,10 @@ def _run(workspace: Workspace, jobs: list[Job], write: bool, workers: int) -> It
         for job in jobs:
             yield regenerate_one(workspace, job, write)
         return
+    from concurrent.futures import ProcessPoolExecutor
+
+    import officeflow.pipeline  # noqa: F401 - loaded before forking: each worker inherits it
+
     chunk = max(1, min(64, len(jobs) // (workers * 8)))
     with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
                              initializer=_start_worker, initargs=(workspace,)) as pool:
@@ -352,15 +310,15 @@ def regenerate(workspace: Workspace, ledger: Ledger, doc_ids: list[str] | None =
             if not dry_run:
                 pending.append(item)
                 if len(pending) >= _EVENT_BATCH:
-                    _record(ledger, pending)
+                    record_events(ledger, pending)
                     pending = []
     if pending:
-        _record(ledger, pending)
+        record_events(ledger, pending)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _record(ledger: Ledger, items: Iterable[Regenerated], event: str = "regenerated") -> None:
+def record_events(ledger: Ledger, items: Iterable[Regenerated], event: str = "regenerated") -> None:
     items = list(items)
     failed = {"regenerated": "regenerate-failed", "remarked": "remark-failed"}[event]
     updates = [(i.doc_id, i.version, i.sha256, i.marking) for i in items if i.change is not Change.FAILED]

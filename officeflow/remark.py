@@ -1,0 +1,125 @@
+"""Re-marking: bring each reading copy's status marking (现行有效, 已失效, 已废止…) up to today's.
+
+Runs before every register export (officeflow.publish), so it streams the ledger one document
+at a time and holds only the versions whose copy is stale: with nothing to re-mark (the steady
+state) it never loads the rendering machinery, whatever the size of the archive.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+from itertools import groupby
+from typing import TYPE_CHECKING
+
+from officeflow.archive import RECORDS_FOLDER, inside
+from officeflow.fsutil import atomic_write_bytes, sha256_file
+from officeflow.ledger_protocol import CopyMarking, Event, Ledger
+from officeflow.lifecycle import Dated, states_on
+from officeflow.marks import Marking, marking_for
+from officeflow.records import Withdrawal
+from officeflow.settings import Workspace
+
+if TYPE_CHECKING:
+    from officeflow.regenerate import Job, RegenerateSummary
+
+# (doc_id, version) → what its reading copy must say
+Markings = dict[tuple[str, str], Marking]
+
+
+def withdrawals_by_doc(withdrawals: Iterable[Withdrawal]) -> dict[str, dict[str, Withdrawal]]:
+    """doc_id → version → its withdrawal: each document's found once, not by scanning them all."""
+    by_doc: dict[str, dict[str, Withdrawal]] = defaultdict(dict)
+    for w in withdrawals:
+        by_doc[w.doc_id][w.version] = w
+    return by_doc
+
+
+def document_markings(records: Sequence[Dated], today: date,
+                      gone: dict[str, Withdrawal]) -> dict[str, Marking]:
+    """version → what its reading copy must say today, for the versions of one document."""
+    effective = {r.version: r.effective_date for r in records}
+    states = states_on(records, today, {v: w.withdrawn_on for v, w in gone.items()})
+    return {version: marking_for(state, effective[version], gone.get(version))
+            for version, state in states.items()}
+
+
+def markings_today(ledger: Ledger, today: date) -> Markings:
+    """What every version's reading copy must say today (status, dates, withdrawal reason)."""
+    withdrawn = withdrawals_by_doc(ledger.withdrawals())
+    result: Markings = {}
+    for doc_id, records in groupby(ledger.iter_markings(), key=lambda r: r.doc_id):
+        for version, marking in document_markings(list(records), today, withdrawn.get(doc_id, {})).items():
+            result[(doc_id, version)] = marking
+    return result
+
+
+def stale_markings(workspace: Workspace, ledger: Ledger, today: date) -> Markings:
+    """The versions whose reading copy shows another marking than today's, with today's.
+
+    One pass over the ledger, a document at a time. On the way, a version issued before
+    records/ existed gets its document kept as the as-issued record (`_adopt`), before any
+    re-marking can rewrite it.
+    """
+    withdrawn = withdrawals_by_doc(ledger.withdrawals())
+    adopted: list[tuple[str, str, str, str]] = []
+    stale: Markings = {}
+    for doc_id, group in groupby(ledger.iter_markings(), key=lambda copy: copy.doc_id):
+        copies = list(group)
+        adopted.extend(update for c in copies if not c.issued_path and (update := _adopt(workspace, c)))
+        wanted = document_markings(copies, today, withdrawn.get(doc_id, {}))
+        for copy in copies:
+            marking = wanted[copy.version]
+            if copy.marking != marking.key:
+                stale[(doc_id, copy.version)] = marking
+    if adopted:
+        ledger.adopt_issued_records(adopted, [
+            Event("record-adopted", d, v, f"{RECORDS_FOLDER}/{p}", sha,
+                  "as-issued record kept from the archive before re-marking")
+            for d, v, p, sha in adopted])
+    return stale
+
+
+def _adopt(workspace: Workspace, copy: CopyMarking) -> tuple[str, str, str, str] | None:
+    """Keep a legacy version's document as its as-issued record (upgrading never loses the
+    bytes that were issued; if an older `regenerate` had already rewritten them, `verify` says
+    so: the hash differs from the `issued` event). Its ledger update; None: no document."""
+    document = inside(workspace.outbox, copy.document_path)
+    if not document.is_file():
+        return None
+    target = inside(workspace.root / RECORDS_FOLDER, copy.document_path)
+    atomic_write_bytes(target, document.read_bytes())
+    os.chmod(target, 0o444)
+    return copy.doc_id, copy.version, copy.document_path, sha256_file(target)
+
+
+def stale_jobs(ledger: Ledger, stale: Markings, today: date) -> list[Job]:
+    """A regenerate Job for each stale version, oldest version first, documents in ledger order."""
+    from officeflow.regenerate import Job, history_as_of, statuses_today
+
+    jobs: list[Job] = []
+    for doc_id in dict.fromkeys(d for d, _ in stale):
+        history = ledger.history(doc_id)
+        statuses = statuses_today(history, today)
+        jobs.extend(Job(record, history_as_of(history, record.version), statuses[record.version], today,
+                        stale[(doc_id, record.version)])
+                    for record in history.versions if (doc_id, record.version) in stale)
+    return jobs
+
+
+def refresh_markings(workspace: Workspace, ledger: Ledger, today: date) -> RegenerateSummary:
+    """Re-render the reading copies whose status marking differs from today's (one event each)."""
+    # regenerate loads nothing heavy until a copy is rendered (regenerate_one)
+    from officeflow.regenerate import RegenerateSummary, record_events, regenerate_one
+
+    stale = stale_markings(workspace, ledger, today)
+    if not stale:
+        return RegenerateSummary()
+    summary = RegenerateSummary()
+    items = [regenerate_one(workspace, job) for job in stale_jobs(ledger, stale, today)]
+    for item in items:
+        summary.add(item)
+    record_events(ledger, items, event="remarked")
+    return summary
