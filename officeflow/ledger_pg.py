@@ -169,12 +169,10 @@ class PgLedger:
             self._append(db, events)
 
     def withdrawals(self) -> list[Withdrawal]:
-        return [Withdrawal(r["doc_id"], r["version"], date.fromisoformat(r["withdrawn_on"]),
-                           r["reason"], r["actor"])
+        return [Withdrawal(r["doc_id"], r["version"], date.fromisoformat(r["withdrawn_on"]), r["reason"], r["actor"])
                 for r in self._db.execute("SELECT * FROM withdrawals ORDER BY doc_id, version")]
 
     # ------------------------------------------------------------ reading copies
-
     def markings(self) -> dict[tuple[str, str], str]:
         return {(r[0], r[1]): r[2] for r in self._rows("SELECT doc_id, version, marking FROM versions")}
 

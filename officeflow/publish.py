@@ -18,8 +18,9 @@ from officeflow.kinds import KINDS
 from officeflow.ledger_protocol import Event, Ledger
 from officeflow.lifecycle import next_review_date, states_on
 from officeflow.records import Status, TrainingCopy, VersionRecord, Withdrawal
+from officeflow.regenerate import refresh_markings
 from officeflow.register import RegisterRow, TableSheet, export_register
-from officeflow.remark import refresh_markings, withdrawals_by_doc
+from officeflow.remark import withdrawals_by_doc
 from officeflow.settings import Workspace
 
 _REVIEWED = (Status.CURRENT, Status.PENDING)

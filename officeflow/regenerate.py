@@ -32,7 +32,7 @@ from officeflow.lifecycle import states_on
 from officeflow.manifest import Manifest
 from officeflow.marks import Marking
 from officeflow.records import DocumentHistory, Status, VersionRecord
-from officeflow.remark import markings_today
+from officeflow.remark import Markings, markings_today, stale_markings
 from officeflow.settings import Workspace
 from officeflow.versions import version_key
 
@@ -343,3 +343,28 @@ def _progress_bar(total: int, shown: bool) -> AbstractContextManager[ProgressBar
 
     return click.progressbar(length=total, label="regenerate", show_pos=True, show_percent=True, item_show_func=rate,
                              file=sys.stderr)
+
+
+def stale_jobs(ledger: Ledger, stale: Markings, today: date) -> list[Job]:
+    """A regenerate Job for each stale version, oldest version first, documents in ledger order."""
+    jobs: list[Job] = []
+    for doc_id in dict.fromkeys(d for d, _ in stale):
+        history = ledger.history(doc_id)
+        statuses = statuses_today(history, today)
+        jobs.extend(Job(record, history_as_of(history, record.version), statuses[record.version], today,
+                        stale[(doc_id, record.version)])
+                    for record in history.versions if (doc_id, record.version) in stale)
+    return jobs
+
+
+def refresh_markings(workspace: Workspace, ledger: Ledger, today: date) -> RegenerateSummary:
+    """Re-render the reading copies whose status marking differs from today's (one event each)."""
+    stale = stale_markings(workspace, ledger, today)
+    if not stale:
+        return RegenerateSummary()
+    summary = RegenerateSummary()
+    items = [regenerate_one(workspace, job) for job in stale_jobs(ledger, stale, today)]
+    for item in items:
+        summary.add(item)
+    record_events(ledger, items, event="remarked")
+    return summary

@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
 from itertools import groupby
-from typing import TYPE_CHECKING
 
 from officeflow.archive import RECORDS_FOLDER, inside
 from officeflow.fsutil import atomic_write_bytes, sha256_file
@@ -21,9 +20,6 @@ from officeflow.lifecycle import Dated, states_on
 from officeflow.marks import Marking, marking_for
 from officeflow.records import Withdrawal
 from officeflow.settings import Workspace
-
-if TYPE_CHECKING:
-    from officeflow.regenerate import Job, RegenerateSummary
 
 # (doc_id, version) → what its reading copy must say
 Markings = dict[tuple[str, str], Marking]
@@ -93,33 +89,3 @@ def _adopt(workspace: Workspace, copy: CopyMarking) -> tuple[str, str, str, str]
     atomic_write_bytes(target, document.read_bytes())
     os.chmod(target, 0o444)
     return copy.doc_id, copy.version, copy.document_path, sha256_file(target)
-
-
-def stale_jobs(ledger: Ledger, stale: Markings, today: date) -> list[Job]:
-    """A regenerate Job for each stale version, oldest version first, documents in ledger order."""
-    from officeflow.regenerate import Job, history_as_of, statuses_today
-
-    jobs: list[Job] = []
-    for doc_id in dict.fromkeys(d for d, _ in stale):
-        history = ledger.history(doc_id)
-        statuses = statuses_today(history, today)
-        jobs.extend(Job(record, history_as_of(history, record.version), statuses[record.version], today,
-                        stale[(doc_id, record.version)])
-                    for record in history.versions if (doc_id, record.version) in stale)
-    return jobs
-
-
-def refresh_markings(workspace: Workspace, ledger: Ledger, today: date) -> RegenerateSummary:
-    """Re-render the reading copies whose status marking differs from today's (one event each)."""
-    # regenerate loads nothing heavy until a copy is rendered (regenerate_one)
-    from officeflow.regenerate import RegenerateSummary, record_events, regenerate_one
-
-    stale = stale_markings(workspace, ledger, today)
-    if not stale:
-        return RegenerateSummary()
-    summary = RegenerateSummary()
-    items = [regenerate_one(workspace, job) for job in stale_jobs(ledger, stale, today)]
-    for item in items:
-        summary.add(item)
-    record_events(ledger, items, event="remarked")
-    return summary
