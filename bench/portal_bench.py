@@ -11,7 +11,7 @@ http    a ledger of N versions plus the three real documents of
         loopback port; the document page and the search page one request at a time (p50/p95),
         then `--clients` concurrent keep-alive clients (threads, http.client) for `--seconds`
         over a mix of pages, API calls and a download: requests/s, p50/p95/p99, errors.
-        `--events-index` adds the index on events(doc_id) proposed for the ledger schema.
+        `--events-index` adds an index on events(doc_id) (schema 3 ships it; kept for older ledgers).
 """
 
 from __future__ import annotations
