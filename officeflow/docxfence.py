@@ -113,6 +113,12 @@ def with_svg_blip(inline_xml: str, svg_rid: str) -> str:
     return f"{inline_xml[:end]}>{extension}</a:blip>{inline_xml[end + 2:]}"
 
 
+def without_wrap_distance(inline_xml: str) -> str:
+    """The `<wp:inline>` with no distance around the picture. python-docx writes none, which Word
+    reads as 0 and LibreOffice as 0.32 cm, pushing a picture as wide as the text past the margin."""
+    return inline_xml.replace("<wp:inline ", '<wp:inline distT="0" distB="0" distL="0" distR="0" ', 1)
+
+
 def next_shape_id(part_xml: bytes) -> int:
     """python-docx's next free shape id in a part: one above the largest numeric `id`."""
     ids = [int(value) for value in etree.fromstring(part_xml).xpath("//@id") if value.isdigit()]

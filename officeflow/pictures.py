@@ -35,6 +35,7 @@ from officeflow.docxfence import (
     picture_xml,
     serialize_part_xml,
     with_svg_blip,
+    without_wrap_distance,
 )
 from officeflow.docxzip import relationships, rels_name
 from officeflow.errors import TemplateError
@@ -117,7 +118,8 @@ class Placement:
         if image.svg:
             vector = self._media_part(hashlib.sha1(image.svg).hexdigest(), "svg", image.svg)
             self.types.setdefault("svg", SVG_CONTENT_TYPE)
-            xml = with_svg_blip(xml, self._relate(vector))
+            # The diagrams (vector + raster) fill the text width: no distance that could push them out.
+            xml = without_wrap_distance(with_svg_blip(xml, self._relate(vector)))
         return f'</w:t></w:r><w:r><w:drawing>{xml}</w:drawing></w:r><w:r><w:t xml:space="preserve">'
 
     def _media_part(self, sha1: str, ext: str, blob: bytes) -> str:

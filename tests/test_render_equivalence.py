@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 A = "http://schemas.openxmlformats.org/drawingml/2006/main"
 ASVG = "http://schemas.microsoft.com/office/drawing/2016/SVG/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 EXAMPLES = sorted((ROOT / "examples").glob("*.xlsx"))
 SHIPPED_KINDS = {"sop", "scenario", "standard", "optimization"}
 
@@ -215,8 +216,9 @@ SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" width="40mm" height="20mm" view
 
 
 def test_an_svg_picture_adds_only_its_vector_part(tmp_path: Path) -> None:
-    """The one documented difference from docxtpl: the SVG part, its relationship and type, and
-    the blip's svgBlip extension naming it; the raster stays the blip other readers show."""
+    """The documented differences from docxtpl: the SVG part, its relationship and type, the
+    blip's svgBlip extension naming it, and no wrap distance around the picture (LibreOffice reads
+    a missing one as 0.32 cm); the raster stays the blip other readers show."""
     document = docx.Document()
     document.add_paragraph("流程图：{{ flowchart }}")
     template = tmp_path / "svg.docx"
@@ -237,7 +239,9 @@ def test_an_svg_picture_adds_only_its_vector_part(tmp_path: Path) -> None:
     assert (rels[blip.get(f"{{{R}}}embed")], rels[svg_blip.get(f"{{{R}}}embed")]) == (
         "media/image1.png", "media/image2.svg")
     assert blip.find(f"{{{A}}}extLst/{{{A}}}ext").get("uri") == "{96DAC541-7B7A-43D3-8B79-37D633B846F1}"
-    # Without the vector, nothing of it remains: the raster-only render is docxtpl's.
+    [inline] = body.iter(f"{{{WP}}}inline")
+    assert [inline.attrib.pop(side) for side in ("distT", "distB", "distL", "distR")] == ["0", "0", "0", "0"]
+    # Without the vector and the distances, nothing of it remains: the raster-only render is docxtpl's.
     blip.remove(blip.find(f"{{{A}}}extLst"))
     assert etree.tostring(body, method="c14n") == canonical_parts(raster)["word/document.xml"]
     assert prepared_template(template).render({"flowchart": Image(FLOW, width_cm=4, svg=SVG)}) == vector
