@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from officeflow.ledger_pg_schema import SCHEMA_VERSION, schema_version
+from officeflow.ledger_sql import anchored_event_changed
 
 _TRIGGERS = {
     ("events", "events_append_only"): "审计记录表的防改写触发器",
@@ -88,11 +89,4 @@ def anchor_broken(db: Any, anchor: tuple[int, str] | None, has_events: bool) -> 
     if anchor is None:
         return "审计记录曾被改写：锚记录被删除" if has_events else ""
     number, digest = anchor
-    if number == 0:
-        return ""
-    row = db.execute("SELECT hash FROM events WHERE id = %s", (number,)).fetchone()
-    if row is None:
-        return f"审计记录曾被截断：锚定的记录 #{number} 已不在审计记录中"
-    if row["hash"] != digest:
-        return f"审计记录曾被改写：记录 #{number} 与锚定的哈希不符"
-    return ""
+    return anchored_event_changed(db, number, digest, "%s")

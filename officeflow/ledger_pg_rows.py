@@ -1,17 +1,12 @@
-"""Rows of the PostgreSQL ledger: column lists, the version upsert, and row → record conversions."""
+"""Rows of the PostgreSQL ledger: the version columns and upsert, row → record, and the URL for messages."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 import psycopg
 
-from officeflow.records import VERSION_COLUMNS, TrainingCopy, version_from_row
+from officeflow.records import VERSION_COLUMNS, version_from_row
 
 RECORD_COLUMNS = VERSION_COLUMNS
-EVENT_COLUMNS = ("id", "at", "event", "doc_id", "version", "file", "sha256", "actor", "host", "detail",
-                  "prev_hash", "hash")
 _VERSION_FIELDS = (*RECORD_COLUMNS.split(", "), "marking")
 UPSERT_VERSION = (
     f"INSERT INTO versions ({', '.join(_VERSION_FIELDS)}) VALUES ({', '.join(f'%({c})s' for c in _VERSION_FIELDS)}) "
@@ -24,13 +19,6 @@ UPSERT_VERSION = (
 
 
 to_record = version_from_row
-
-
-def to_copy(r: dict[str, Any]) -> TrainingCopy:
-    return TrainingCopy(r["serial"], r["doc_id"], r["version"], r["sequence"], r["recipient"],
-                        datetime.fromisoformat(r["printed_at"]), r["pdf_path"],
-                        datetime.fromisoformat(r["returned_at"]) if r["returned_at"] else None,
-                        r["closed_as"])
 
 
 def redact(url: str) -> str:
