@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-from datetime import datetime
-
-from officeflow.records import VERSION_COLUMNS, TrainingCopy, version_from_row
+from officeflow.records import VERSION_COLUMNS, version_from_row
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions (
@@ -98,12 +95,3 @@ _ORDER_BY_VERSION = ("CAST(substr(version, 2, instr(version, '.') - 2) AS INTEGE
 
 
 _record = version_from_row
-
-
-def _copy(r: sqlite3.Row) -> TrainingCopy:
-    return TrainingCopy(r["serial"], r["doc_id"], r["version"], r["sequence"], r["recipient"],
-                        datetime.fromisoformat(r["printed_at"]), r["pdf_path"],
-                        datetime.fromisoformat(r["returned_at"]) if r["returned_at"] else None,
-                        r["closed_as"])
-
-
