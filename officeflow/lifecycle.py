@@ -6,6 +6,7 @@ import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Protocol
 
 from officeflow.records import Status
@@ -45,22 +46,37 @@ def states_on(versions: Sequence[Dated], on: date,
     date never came into force and constrains nothing. So there is never more than one
     current version, whatever order versions arrived in.
     """
+    if len(versions) == 1 and not withdrawn:  # most documents, on every export: nothing to compare
+        only = versions[0]
+        return {only.version: _CURRENT if only.effective_date <= on else _PENDING}
     withdrawn = withdrawn or {}
-    started = {v.version: d for v in versions if (d := in_force_from(v, withdrawn)) is not None and d <= on}
+    # Each version's sort key and start day computed once (this runs per document, per export).
+    keyed = [(version_key(v.version), v, in_force_from(v, withdrawn) if withdrawn else v.effective_date)
+             for v in versions]
+    started = {v.version: (key, day) for key, v, day in keyed if day is not None and day <= on}
     states: dict[str, VersionState] = {}
-    for v in versions:
+    for key, v, _ in keyed:
         gone = withdrawn.get(v.version)
         if gone is not None and gone <= on:
             states[v.version] = VersionState(Status.WITHDRAWN, gone)
             continue
-        later = [d for other, d in started.items() if version_key(other) > version_key(v.version)]
+        later = [d for other, d in started.values() if other > key]
         if later:
-            states[v.version] = VersionState(Status.SUPERSEDED, min(later))
+            states[v.version] = _superseded(min(later))
         elif v.version in started:
-            states[v.version] = VersionState(Status.CURRENT, None)
+            states[v.version] = _CURRENT
         else:
-            states[v.version] = VersionState(Status.PENDING, None)
+            states[v.version] = _PENDING
     return states
+
+
+_CURRENT = VersionState(Status.CURRENT, None)  # frozen: one shared instance each
+_PENDING = VersionState(Status.PENDING, None)
+
+
+@lru_cache(maxsize=4096)  # the days newer versions took effect: one state each, shared
+def _superseded(since: date) -> VersionState:
+    return VersionState(Status.SUPERSEDED, since)
 
 
 def add_months(day: date, months: int) -> date:
@@ -70,5 +86,6 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+@lru_cache(maxsize=4096)  # effective dates repeat across an archive; asked per version per export
 def next_review_date(effective_date: date, interval_months: int) -> date:
     return add_months(effective_date, interval_months)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from officeflow.lifecycle import VersionState
 from officeflow.records import Status, Withdrawal
@@ -39,15 +40,37 @@ class Marking:
 def marking_for(state: VersionState, effective_date: date, withdrawal: Withdrawal | None = None) -> Marking:
     status = state.status
     if status is Status.CURRENT:
-        return Marking(CONTROLLED_MARK, status.value)
+        return _CURRENT
     if status is Status.PENDING:
-        return Marking(f"{CONTROLLED_MARK} · {status.value}",
-                       f"{status.value}（{effective_date:%Y-%m-%d} 起施行）")
+        return _pending(effective_date)
     if status is Status.SUPERSEDED:
-        since = f"（{state.expiry_date:%Y-%m-%d} 起）" if state.expiry_date else ""
-        expired = f"{state.expiry_date:%Y-%m-%d}" if state.expiry_date else ""
-        return Marking(f"{status.value} · 仅供追溯", f"{status.value}{since}", ("失效日期", expired))
-    reason = f"，原因：{withdrawal.reason}" if withdrawal and withdrawal.reason else ""
-    when = f"{state.expiry_date:%Y-%m-%d}" if state.expiry_date else ""
-    why = f"（原因：{withdrawal.reason}）" if withdrawal and withdrawal.reason else ""
-    return Marking(f"{status.value} · 仅供追溯", f"{status.value}（{when} 废止{reason}）", ("废止日期", when + why))
+        return _superseded(state.expiry_date)
+    return _withdrawn(state.expiry_date, withdrawal.reason if withdrawal else "")
+
+
+# Every version's marking is asked for before each register export, and a handful of dates and
+# reasons cover most of them: each built once (frozen, so shared).
+_CURRENT = Marking(CONTROLLED_MARK, Status.CURRENT.value)
+
+
+@lru_cache(maxsize=4096)
+def _pending(effective_date: date) -> Marking:
+    status = Status.PENDING.value
+    return Marking(f"{CONTROLLED_MARK} · {status}", f"{status}（{effective_date:%Y-%m-%d} 起施行）")
+
+
+@lru_cache(maxsize=4096)
+def _superseded(expiry_date: date | None) -> Marking:
+    status = Status.SUPERSEDED.value
+    expired = f"{expiry_date:%Y-%m-%d}" if expiry_date else ""
+    since = f"（{expired} 起）" if expired else ""
+    return Marking(f"{status} · 仅供追溯", f"{status}{since}", ("失效日期", expired))
+
+
+@lru_cache(maxsize=4096)
+def _withdrawn(withdrawn_on: date | None, why: str) -> Marking:
+    status = Status.WITHDRAWN.value
+    reason = f"，原因：{why}" if why else ""
+    when = f"{withdrawn_on:%Y-%m-%d}" if withdrawn_on else ""
+    why = f"（原因：{why}）" if why else ""
+    return Marking(f"{status} · 仅供追溯", f"{status}（{when} 废止{reason}）", ("废止日期", when + why))

@@ -14,12 +14,11 @@ from datetime import date
 from itertools import groupby
 from operator import attrgetter
 
-from officeflow.kinds import KINDS
 from officeflow.ledger_protocol import Event, Ledger
 from officeflow.lifecycle import next_review_date, states_on
 from officeflow.records import Status, TrainingCopy, VersionRecord, Withdrawal
 from officeflow.regenerate import refresh_markings
-from officeflow.register import RegisterRow, TableSheet, export_register
+from officeflow.register import RegisterRow, RowValues, TableSheet, export_register_values
 from officeflow.remark import withdrawals_by_doc
 from officeflow.settings import Workspace
 
@@ -33,37 +32,43 @@ def register_rows(versions: list[VersionRecord], on: date, review_months: int,
     for record in versions:
         by_doc[record.doc_id].append(record)
     withdrawn = withdrawals_by_doc(withdrawals or [])
-    return [row for doc_id, records in by_doc.items()
-            for row in _document_rows(records, on, review_months, withdrawn.get(doc_id, {}))]
+    return [RegisterRow(*values) for doc_id, records in by_doc.items()
+            for values in _document_rows(records, on, review_months, withdrawn.get(doc_id, {}))]
 
 
-def iter_register_rows(versions: Iterable[VersionRecord], on: date, review_months: int,
-                       withdrawals: list[Withdrawal]) -> Iterator[RegisterRow]:
-    """`register_rows` for versions already grouped by document (`ledger.iter_versions()`),
-    one document at a time: only that document's versions are held."""
+def iter_register_values(versions: Iterable[VersionRecord], on: date, review_months: int,
+                         withdrawals: list[Withdrawal]) -> Iterator[RowValues]:
+    """`register_rows` for versions already grouped by document (`ledger.iter_versions()`), as
+    each row's values (`export_register_values`), one document at a time: only that document's
+    versions are held."""
     withdrawn = withdrawals_by_doc(withdrawals)
     for doc_id, records in groupby(versions, key=attrgetter("doc_id")):
         yield from _document_rows(list(records), on, review_months, withdrawn.get(doc_id, {}))
 
 
 def _document_rows(records: list[VersionRecord], on: date, review_months: int,
-                   gone: dict[str, Withdrawal]) -> list[RegisterRow]:
-    states = states_on(records, on, {v: w.withdrawn_on for v, w in gone.items()})
+                   gone: dict[str, Withdrawal]) -> list[RowValues]:
+    """Each version's register row (in FIELDS order); the document's statuses computed once."""
+    states = states_on(records, on, {v: w.withdrawn_on for v, w in gone.items()} if gone else None)
     rows = []
     for r in records:
         state = states[r.version]
-        reason = gone[r.version].reason if state.status is Status.WITHDRAWN else ""
-        rows.append(RegisterRow(
-            doc_id=r.doc_id, name=r.name, kind_label=r.kind_label or KINDS[r.kind].label,
-            version=r.version, status=state.status.value, effective_date=r.effective_date,
-            expiry_date=state.expiry_date, category=r.category, department=r.department,
-            owner=r.owner, approver=r.approver,
-            next_review_date=(next_review_date(r.effective_date, review_months)
-                              if state.status in _REVIEWED else None),
-            document_path=r.document_path, source_path=r.source_path, sha256=r.source_sha256,
-            received_at=r.received_at, withdrawal_reason=reason,
+        status = state.status
+        rows.append((
+            r.doc_id, r.name, r.kind_label or _kind_label(r.kind), r.version, status.value, r.effective_date,
+            state.expiry_date, r.category, r.department, r.owner, r.approver,
+            next_review_date(r.effective_date, review_months) if status in _REVIEWED else None,
+            r.document_path, r.source_path, r.source_sha256, r.received_at,
+            gone[r.version].reason if status is Status.WITHDRAWN else "",
         ))
     return rows
+
+
+def _kind_label(kind: str) -> str:
+    """The label of a version archived before labels were stored (loads the kinds: rare)."""
+    from officeflow.kinds import KINDS
+
+    return KINDS[kind].label
 
 
 DISTRIBUTION_COLUMNS = (("副本编号", "text", 30), ("流程编号", "text", 20), ("版本号", "text", 10),
@@ -93,15 +98,19 @@ def export_register_from_ledger(workspace: Workspace, ledger: Ledger, today: dat
     wanted = {(c.doc_id, c.version) for c in copies}
     status: dict[tuple[str, str], str] = {}
 
-    def rows() -> Iterator[RegisterRow]:
-        for row in iter_register_rows(ledger.iter_versions(), today,
-                                      workspace.settings.review_interval_months, ledger.withdrawals()):
-            if (row.doc_id, row.version) in wanted:
-                status[(row.doc_id, row.version)] = row.status
+    def rows() -> Iterator[RowValues]:
+        values = iter_register_values(ledger.iter_versions(), today, workspace.settings.review_interval_months,
+                                      ledger.withdrawals())
+        if not wanted:
+            yield from values
+            return
+        for row in values:
+            if (row[0], row[3]) in wanted:
+                status[(row[0], row[3])] = row[4]
             yield row
 
-    count = export_register(rows(), workspace.register_path, today=today,
-                            extra_sheets=lambda: [distribution_sheet(copies, status)])
+    count = export_register_values(rows(), workspace.register_path, today=today,
+                                   extra_sheets=lambda: [distribution_sheet(copies, status)])
     ledger.mark_register_exported([Event("exported", file=workspace.settings.register_file,
                                          detail=f"{count} rows")], generation)
     return count

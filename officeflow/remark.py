@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
 from itertools import groupby
+from operator import attrgetter
 
 from officeflow.archive import RECORDS_FOLDER, inside
 from officeflow.fsutil import atomic_write_bytes, sha256_file
@@ -23,6 +24,7 @@ from officeflow.settings import Workspace
 
 # (doc_id, version) → what its reading copy must say
 Markings = dict[tuple[str, str], Marking]
+_DOC_ID = attrgetter("doc_id")
 
 
 def withdrawals_by_doc(withdrawals: Iterable[Withdrawal]) -> dict[str, dict[str, Withdrawal]]:
@@ -36,17 +38,15 @@ def withdrawals_by_doc(withdrawals: Iterable[Withdrawal]) -> dict[str, dict[str,
 def document_markings(records: Sequence[Dated], today: date,
                       gone: dict[str, Withdrawal]) -> dict[str, Marking]:
     """version → what its reading copy must say today, for the versions of one document."""
-    effective = {r.version: r.effective_date for r in records}
-    states = states_on(records, today, {v: w.withdrawn_on for v, w in gone.items()})
-    return {version: marking_for(state, effective[version], gone.get(version))
-            for version, state in states.items()}
+    states = states_on(records, today, {v: w.withdrawn_on for v, w in gone.items()} if gone else None)
+    return {r.version: marking_for(states[r.version], r.effective_date, gone.get(r.version)) for r in records}
 
 
 def markings_today(ledger: Ledger, today: date) -> Markings:
     """What every version's reading copy must say today (status, dates, withdrawal reason)."""
     withdrawn = withdrawals_by_doc(ledger.withdrawals())
     result: Markings = {}
-    for doc_id, records in groupby(ledger.iter_markings(), key=lambda r: r.doc_id):
+    for doc_id, records in groupby(ledger.iter_markings(), key=_DOC_ID):
         for version, marking in document_markings(list(records), today, withdrawn.get(doc_id, {})).items():
             result[(doc_id, version)] = marking
     return result
@@ -62,9 +62,11 @@ def stale_markings(workspace: Workspace, ledger: Ledger, today: date) -> Marking
     withdrawn = withdrawals_by_doc(ledger.withdrawals())
     adopted: list[tuple[str, str, str, str]] = []
     stale: Markings = {}
-    for doc_id, group in groupby(ledger.iter_markings(), key=lambda copy: copy.doc_id):
+    for doc_id, group in groupby(ledger.iter_markings(), key=_DOC_ID):
         copies = list(group)
-        adopted.extend(update for c in copies if not c.issued_path and (update := _adopt(workspace, c)))
+        for copy in copies:
+            if not copy.issued_path and (update := _adopt(workspace, copy)):
+                adopted.append(update)
         wanted = document_markings(copies, today, withdrawn.get(doc_id, {}))
         for copy in copies:
             marking = wanted[copy.version]

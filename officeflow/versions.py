@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 _VERSION = re.compile(r"^[Vv](\d{1,3})\.(\d{1,3})$")
 
@@ -25,6 +26,7 @@ def format_version(version: tuple[int, int]) -> str:
     return f"V{version[0]}.{version[1]}"
 
 
+@lru_cache(maxsize=4096)  # a few hundred distinct versions; the register export asks per version
 def version_key(text: str) -> tuple[int, int]:
     """Sort key; unparseable versions sort first."""
     return parse_version(text) or (-1, -1)

@@ -13,12 +13,11 @@ ever become a formula.
 
 from __future__ import annotations
 
-import pickle
 import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -26,6 +25,16 @@ from pathlib import Path
 from typing import IO, Any
 
 from officeflow.text import cut_utf16, escape_xstring
+from officeflow.xlsx_parts import (
+    APP,
+    NS_R,
+    PKG_REL,
+    REL,
+    ROOT_RELS,
+    content_types_xml,
+    core_xml,
+    workbook_rels_xml,
+)
 from officeflow.xlsx_styles import HEADER_STYLE, NS_MAIN, XML_DECL, Styles
 
 # Excel refuses more hyperlinks than this on one sheet, or longer addresses; callers show
@@ -56,6 +65,8 @@ def column_letter(index: int) -> str:
 
 def display_width(text: str) -> int:
     """Width in Excel character units: CJK and other wide characters count about 2."""
+    if text.isascii():  # a flag Python keeps: no scan
+        return len(text)
     # UTF-8 takes 3 bytes for CJK and 1 for ASCII, so this counts the wide ones cheaply.
     return len(text) + (len(text.encode("utf-8", "replace")) - len(text)) // 2
 
@@ -88,20 +99,27 @@ def unique_text_cell(ref: str, style: int, value: str) -> str:
     """`text_cell` for values that differ on every row (hashes, paths): caching would only churn."""
     if not value:
         return ""
-    return f'<c r="{ref}" s="{style}" t="inlineStr"><is>{_inline_text(value)}</is></c>'
+    return f'<c r="{ref}" s="{style}" t="inlineStr"><is>{inline_text(value)}</is></c>'
 
 
-def _inline_text(value: str) -> str:
-    # `_x0041_` typed as text is written `_x005F_x0041_`: Excel-conformant readers show it as typed.
-    text = escape(escape_xstring(xml_safe(value)))
+def inline_text(value: str) -> str:
+    """A text cell's <t>: XML-safe, escaped, its leading and trailing spaces kept."""
+    # Each step only when needed: most values are short, printable and plain (the register
+    # writes a few of these per row, so the checks are spelled out here).
+    if len(value) * 2 > MAX_CELL_CHARS or not value.isprintable():
+        value = xml_safe(value)
+    if "_" in value:  # `_x0041_` typed as text is written `_x005F_x0041_`: readers show it as typed.
+        value = escape_xstring(value)
+    if "&" in value or "<" in value or ">" in value:
+        value = escape(value)
     # Excel drops leading/trailing spaces unless told to keep them.
-    if text[:1].isspace() or text[-1:].isspace():
-        return f'<t xml:space="preserve">{text}</t>'
-    return f"<t>{text}</t>"
+    if value[:1].isspace() or value[-1:].isspace():
+        return f'<t xml:space="preserve">{value}</t>'
+    return f"<t>{value}</t>"
 
 
 # Statuses, departments, people, names… repeat on most rows.
-_cached_text = lru_cache(maxsize=8192)(_inline_text)
+_cached_text = lru_cache(maxsize=8192)(inline_text)
 
 
 def date_cell(ref: str, style: int, value: date | None) -> str:
@@ -137,37 +155,65 @@ def link_target(path: str) -> str:
 class Links:
     """A sheet's hyperlinks, collected while its rows are built (rId1, rId2, … in order).
 
-    Spooled to a temp file: a register tab can hold 65,530 of them, three tabs at once.
+    Kept as the XML they become (the sheet's <hyperlink> elements and its relationships),
+    spooled to temp files a chunk at a time: a register tab can hold 65,530 of them, three
+    tabs at once.
     """
 
     def __init__(self) -> None:
         self.count = 0
-        self._file: IO[bytes] | None = None
+        self._refs: list[str] = []
+        self._rels: list[str] = []
+        self._files: tuple[IO[bytes], IO[bytes]] | None = None
 
-    def add(self, cell: str, target: str) -> bool:
-        """Record a link from `cell`; False when Excel could not take it (the caller shows text)."""
+    def add(self, cell: str, target: str, xml_target: str | None = None) -> bool:
+        """Record a link from `cell`; False when Excel could not take it (the caller shows text).
+
+        `xml_target`: `relationship_target(target)`, when the caller has it already.
+        """
         if self.count >= MAX_LINKS_PER_SHEET or len(target) > MAX_LINK_CHARS:
             return False
-        if self._file is None:
-            self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close(), after writing)
-        entry = pickle.dumps((cell, target), pickle.HIGHEST_PROTOCOL)
-        self._file.write(len(entry).to_bytes(4, "little") + entry)
-        self.count += 1
+        self.count = number = self.count + 1
+        self._refs.append(f'<hyperlink ref="{cell}" r:id="rId{number}"/>')
+        self._rels.append(f'<Relationship Id="rId{number}" Type="{REL}/hyperlink" '
+                          f'Target="{xml_target or relationship_target(target)}" TargetMode="External"/>')
+        if len(self._refs) >= _ROWS_PER_WRITE:
+            self._spill()
         return True
 
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        """(cell, target) in the order added."""
-        if self._file is None:
-            return
-        self._file.seek(0)
-        for _ in range(self.count):
-            size = int.from_bytes(self._file.read(4), "little")
-            yield pickle.loads(self._file.read(size))  # our own temp file, written above
+    def _spill(self) -> None:
+        if self._files is None:
+            self._files = (tempfile.TemporaryFile(), tempfile.TemporaryFile())  # noqa: SIM115 (close())
+        for file, pieces in zip(self._files, (self._refs, self._rels), strict=True):
+            file.write("".join(pieces).encode())
+            pieces.clear()
+
+    def write_refs(self, fh: IO[bytes]) -> None:
+        """The sheet's <hyperlink> elements, in order."""
+        self._copy(fh, 0)
+
+    def write_rels(self, fh: IO[bytes]) -> None:
+        """Their relationships (the sheet's .rels part, without its head and tail), in order."""
+        self._copy(fh, 1)
+
+    def _copy(self, fh: IO[bytes], which: int) -> None:
+        self._spill()
+        assert self._files is not None
+        file = self._files[which]
+        file.seek(0)
+        shutil.copyfileobj(file, fh, 1 << 20)
+        file.seek(0, 2)
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        if self._files is not None:
+            for file in self._files:
+                file.close()
+            self._files = None
+
+
+def relationship_target(target: str) -> str:
+    """A link's Target as written in the relationships part."""
+    return escape_attr(link_target(target))
 
 
 # --- sheets and the package -------------------------------------------------------------------
@@ -215,21 +261,23 @@ def write_package(path: Path, sheets: Sequence[SheetPart], styles: Styles, title
     check_sheets([s.name for s in sheets], [s.row_count for s in sheets])
     # Level 1 deflate: 2.5x faster than the default 6 on register XML, the file ~25 % larger.
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-        zf.writestr("[Content_Types].xml", _content_types(len(sheets)))
-        zf.writestr("_rels/.rels", _ROOT_RELS)
-        zf.writestr("docProps/app.xml", _APP)
-        zf.writestr("docProps/core.xml", _core(datetime.now(), title))
+        zf.writestr("[Content_Types].xml", content_types_xml(len(sheets)))
+        zf.writestr("_rels/.rels", ROOT_RELS)
+        zf.writestr("docProps/app.xml", APP)
+        zf.writestr("docProps/core.xml", core_xml(datetime.now(), title))
         zf.writestr("xl/styles.xml", styles.xml())
         for number, sheet in enumerate(sheets, start=1):
             with zf.open(f"xl/worksheets/sheet{number}.xml", "w") as fh:
                 _write_sheet(fh, sheet)
             if sheet.links and sheet.links.count:
                 with zf.open(f"xl/worksheets/_rels/sheet{number}.xml.rels", "w") as fh:
-                    _write_chunks(fh, _sheet_rels(target for _, target in sheet.links))
+                    fh.write(f'{XML_DECL}<Relationships xmlns="{PKG_REL}">'.encode())
+                    sheet.links.write_rels(fh)
+                    fh.write(b"</Relationships>")
             if sheet.links:
                 sheet.links.close()  # written: the temp file goes
         zf.writestr("xl/workbook.xml", _workbook(sheets))
-        zf.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))
+        zf.writestr("xl/_rels/workbook.xml.rels", workbook_rels_xml(len(sheets)))
 
 
 def _write_sheet(fh: IO[bytes], sheet: SheetPart) -> None:
@@ -245,7 +293,7 @@ def _write_sheet(fh: IO[bytes], sheet: SheetPart) -> None:
             fh.write("".join(buffer).encode())
             buffer.clear()
     fh.write("".join(buffer).encode())
-    _write_chunks(fh, _sheet_tail(sheet))
+    _write_tail(fh, sheet)
 
 
 def _sheet_head(sheet: SheetPart) -> str:
@@ -263,7 +311,7 @@ def _sheet_head(sheet: SheetPart) -> str:
         '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>' if sheet.select_first_row else ""
     )
     return (
-        f"{XML_DECL}<worksheet {NS_MAIN} {_NS_R}>{fit}"
+        f"{XML_DECL}<worksheet {NS_MAIN} {NS_R}>{fit}"
         f'<sheetViews><sheetView workbookViewId="0"{tab}>'
         '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
         f"{selection}</sheetView></sheetViews>"
@@ -272,91 +320,26 @@ def _sheet_head(sheet: SheetPart) -> str:
     )
 
 
-def _write_chunks(fh: IO[bytes], pieces: Iterable[str]) -> None:
-    """Write many small pieces (a link each) a chunk at a time, never as one large string."""
-    buffer: list[str] = []
-    for piece in pieces:
-        buffer.append(piece)
-        if len(buffer) >= _ROWS_PER_WRITE:
-            fh.write("".join(buffer).encode())
-            buffer.clear()
-    fh.write("".join(buffer).encode())
-
-
-def _sheet_tail(sheet: SheetPart) -> Iterator[str]:
+def _write_tail(fh: IO[bytes], sheet: SheetPart) -> None:
     last = column_letter(len(sheet.headers) - 1)
-    yield f'</sheetData><autoFilter ref="A1:{last}{sheet.row_count + 1}"/>'
+    tail = f'</sheetData><autoFilter ref="A1:{last}{sheet.row_count + 1}"/>'
     if sheet.links and sheet.links.count:
-        yield "<hyperlinks>"
-        yield from (f'<hyperlink ref="{cell}" r:id="rId{i}"/>' for i, (cell, _) in enumerate(sheet.links, 1))
-        yield "</hyperlinks>"
-    yield '<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+        fh.write(f"{tail}<hyperlinks>".encode())
+        sheet.links.write_refs(fh)
+        tail = "</hyperlinks>"
+    tail += '<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
     if sheet.landscape:
-        yield '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
+        tail += '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
     if sheet.print_header:
-        yield (f"<headerFooter><oddHeader>{escape(sheet.print_header)}</oddHeader>"
-               f"<oddFooter>{escape(_PAGE_FOOTER)}</oddFooter></headerFooter>")
-    yield "</worksheet>"
+        tail += (f"<headerFooter><oddHeader>{escape(sheet.print_header)}</oddHeader>"
+                 f"<oddFooter>{escape(_PAGE_FOOTER)}</oddFooter></headerFooter>")
+    fh.write(f"{tail}</worksheet>".encode())
 
 
-# --- the fixed parts of the package -----------------------------------------------------------
+# --- the workbook part (the fixed parts are officeflow.xlsx_parts) ------------------------------
 
 _HIDDEN = ' hidden="1"'
 _PAGE_FOOTER = "&C第 &P 页，共 &N 页"
-_NS_R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-_CT = "application/vnd.openxmlformats-officedocument"
-
-_ROOT_RELS = (
-    f'{XML_DECL}<Relationships xmlns="{_PKG_REL}">'
-    f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
-    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/'
-    'relationships/metadata/core-properties" Target="docProps/core.xml"/>'
-    f'<Relationship Id="rId3" Type="{_REL}/extended-properties" Target="docProps/app.xml"/>'
-    "</Relationships>"
-)
-_APP = (
-    f'{XML_DECL}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
-    'extended-properties"><Application>officeflow</Application></Properties>'
-)
-
-
-def _core(now: datetime, title: str) -> str:
-    stamp = now.astimezone().strftime("%Y-%m-%dT%H:%M:%S%z")
-    stamp = f"{stamp[:-2]}:{stamp[-2:]}"  # W3CDTF wants +08:00, strftime gives +0800
-    return (
-        f'{XML_DECL}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
-        'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
-        'xmlns:dcterms="http://purl.org/dc/terms/" '
-        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-        f"<dc:title>{escape(title)}</dc:title><dc:creator>officeflow</dc:creator>"
-        f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
-        f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
-        "</cp:coreProperties>"
-    )
-
-
-def _content_types(sheet_count: int) -> str:
-    sheets = "".join(
-        f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
-        f'ContentType="{_CT}.spreadsheetml.worksheet+xml"/>'
-        for i in range(1, sheet_count + 1)
-    )
-    return (
-        f'{XML_DECL}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.spreadsheetml.sheet.main+xml"/>'
-        f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.spreadsheetml.styles+xml"/>'
-        f"{sheets}"
-        '<Override PartName="/docProps/core.xml" '
-        'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
-        f'<Override PartName="/docProps/app.xml" ContentType="{_CT}.extended-properties+xml"/>'
-        "</Types>"
-    )
-
-
 def _workbook(sheets: Sequence[SheetPart]) -> str:
     entries = []
     names = []
@@ -374,25 +357,8 @@ def _workbook(sheets: Sequence[SheetPart]) -> str:
             f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">{quoted}!$1:$1</definedName>'
         )
     return (
-        f"{XML_DECL}<workbook {NS_MAIN} {_NS_R}>"
+        f"{XML_DECL}<workbook {NS_MAIN} {NS_R}>"
         '<bookViews><workbookView activeTab="0"/></bookViews>'
         f"<sheets>{''.join(entries)}</sheets><definedNames>{''.join(names)}</definedNames>"
         "</workbook>"
     )
-
-
-def _workbook_rels(sheet_count: int) -> str:
-    sheets = "".join(
-        f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
-        for i in range(1, sheet_count + 1)
-    )
-    styles = f'<Relationship Id="rId{sheet_count + 1}" Type="{_REL}/styles" Target="styles.xml"/>'
-    return f'{XML_DECL}<Relationships xmlns="{_PKG_REL}">{sheets}{styles}</Relationships>'
-
-
-def _sheet_rels(targets: Iterable[str]) -> Iterator[str]:
-    yield f'{XML_DECL}<Relationships xmlns="{_PKG_REL}">'
-    for i, t in enumerate(targets, 1):
-        yield (f'<Relationship Id="rId{i}" Type="{_REL}/hyperlink" '
-               f'Target="{escape_attr(link_target(t))}" TargetMode="External"/>')
-    yield "</Relationships>"
