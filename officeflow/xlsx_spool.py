@@ -1,37 +1,13 @@
-"""Temp-file helpers that keep a one-pass export flat in memory, whatever the row count.
-
-`RowWriter` renders a tab's rows to a temp file as they come (the writer copies it into the
-sheet later: `SheetPart.body`); `Spool` keeps rows that must be sorted first on disk, with
-only their sort keys in memory.
-"""
+"""A temp-file spool that keeps a one-pass export flat in memory, whatever the row count:
+rows that must be sorted first stay on disk, only their sort keys in memory."""
 
 from __future__ import annotations
 
 import pickle
-from collections.abc import Callable, Iterator, Sequence
-from typing import IO, Any, Generic, TypeVar
+from collections.abc import Iterator, Sequence
+from typing import IO, Any, TypeVar
 
 T = TypeVar("T")
-_ROWS_PER_WRITE = 1000
-
-
-class RowWriter(Generic[T]):
-    """Renders rows of one tab into `body`, numbered from row 2 (below the header), in chunks."""
-
-    def __init__(self, body: IO[bytes], render: Callable[[int, T], str]) -> None:
-        self.body, self.render = body, render
-        self.count = 0
-        self._buffer: list[str] = []
-
-    def add(self, row: T) -> None:
-        self.count += 1
-        self._buffer.append(self.render(self.count + 1, row))
-        if len(self._buffer) >= _ROWS_PER_WRITE:
-            self.flush()
-
-    def flush(self) -> None:
-        self.body.write("".join(self._buffer).encode())
-        self._buffer.clear()
 
 
 class Spool(Sequence[T]):

@@ -94,3 +94,12 @@ def ledger(workspace: Workspace) -> Iterator[Ledger]:
     opened = workspace_ledger(workspace)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    """An empty workspace folder (an empty officeflow.toml) for the CLI tests, as a path."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "officeflow.toml").write_text("", encoding="utf-8")
+    return root

@@ -29,14 +29,6 @@ KINDS = ["optimization", "scenario", "sop", "standard"]  # the shipped kinds, ea
 Line = str | re.Pattern[str]
 
 
-@pytest.fixture
-def ws(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    root.mkdir()
-    (root / "officeflow.toml").write_text("", encoding="utf-8")
-    return root
-
-
 def run(*args: str) -> tuple[int, str, str]:
     """`officeflow ARGS…` at 80 columns (help is wrapped to the terminal): (exit code, stdout, stderr)."""
     result = CliRunner().invoke(main, list(args), prog_name="officeflow", terminal_width=80)

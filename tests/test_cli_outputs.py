@@ -20,14 +20,6 @@ from officeflow.cli import main
 DOC = "CRM-CS-2024-005"
 
 
-@pytest.fixture
-def ws(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    root.mkdir()
-    (root / "officeflow.toml").write_text("", encoding="utf-8")
-    return root
-
-
 def run(ws: Path, *args: str) -> tuple[int, str, str]:
     """`officeflow -w ws ARGS…`: (exit code, stdout, stderr)."""
     result = CliRunner().invoke(main, ["-w", str(ws), *args], prog_name="officeflow")

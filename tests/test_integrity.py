@@ -37,14 +37,6 @@ FAILED = "校验失败 verification failed"
 VERIFIED = "校验通过 verified"
 
 
-@pytest.fixture
-def ws(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    root.mkdir()
-    (root / "officeflow.toml").write_text("", encoding="utf-8")
-    return root
-
-
 def invoke(ws: Path, *args: str) -> tuple[int, list[str]]:
     result = CliRunner().invoke(main, ["-w", str(ws), *args])
     return result.exit_code, result.output.splitlines()
