@@ -7,10 +7,8 @@ Backends import this module; `officeflow.ledger` picks one.
 
 from __future__ import annotations
 
-import getpass
-import hashlib
 import json
-import socket
+import platform
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -64,15 +62,19 @@ def copy_marking_from_row(row: tuple[Any, ...]) -> CopyMarking:
 
 def actor() -> tuple[str, str]:
     """(user, host) recorded on every audit event."""
+    import getpass  # here, not at the top: read-only commands never record an event
+
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no passwd entry in some containers
         user = "unknown"
-    return user, socket.gethostname()
+    return user, platform.node()
 
 
 def chain_hash(row: dict[str, Any]) -> str:
     """The hash sealing one audit row (every column but id and hash, prev_hash included)."""
+    import hashlib  # here, not at the top: OpenSSL's start-up cost, and read-only commands never hash
+
     body = {k: v for k, v in row.items() if k not in ("id", "hash")}
     return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 
