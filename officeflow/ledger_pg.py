@@ -30,7 +30,7 @@ from officeflow.ledger_pg_schema import (
     migrate,
     schema_version,
 )
-from officeflow.ledger_pg_stream import stream_markings, stream_versions
+from officeflow.ledger_pg_stream import stream_markings, stream_rows, stream_versions
 from officeflow.ledger_protocol import CopyMarking, Event, actor, chain_hash
 from officeflow.ledger_sql import INSERT_EVENT, SqlLedger
 from officeflow.records import VersionRecord
@@ -81,6 +81,9 @@ class PgLedger(SqlLedger):
 
     def iter_versions(self) -> Iterator[VersionRecord]:
         return stream_versions(self._db)  # server-side cursor (ledger_pg_stream)
+
+    def _stream(self, columns: str) -> Iterator[tuple[Any, ...]]:
+        return stream_rows(self._db, columns)  # server-side cursor, as iter_versions
 
     @staticmethod
     def _insert_version(db: psycopg.Connection[Any], record: VersionRecord, marking: str) -> None:

@@ -29,8 +29,13 @@ def stream_markings(db: psycopg.Connection) -> Iterator[CopyMarking]:  # type: i
     return _stream(db, "officeflow_markings", COPY_MARKING_COLUMNS, copy_marking_from_row)
 
 
+def stream_rows(db: psycopg.Connection, columns: str) -> Iterator[tuple[Any, ...]]:  # type: ignore[type-arg]
+    """`columns` of every version as plain tuples, in `stream_versions`' order."""
+    return _stream(db, "officeflow_rows", columns, None)
+
+
 def _stream(db: psycopg.Connection, name: str, columns: str,  # type: ignore[type-arg]
-            convert: Callable[[tuple[Any, ...]], T]) -> Iterator[T]:
+            convert: Callable[[tuple[Any, ...]], T] | None) -> Iterator[T]:
     """Rows of `versions` (doc_id and version first) in register order, converted.
 
     A named (server-side) cursor inside a transaction: the server sends a batch at a time, so
@@ -41,4 +46,5 @@ def _stream(db: psycopg.Connection, name: str, columns: str,  # type: ignore[typ
         cursor.itersize = _BATCH
         cursor.execute(f'SELECT {columns} FROM versions ORDER BY doc_id COLLATE "C"')
         for _, rows in groupby(cursor, key=itemgetter(0)):
-            yield from map(convert, sorted(rows, key=lambda row: version_key(row[1])))
+            ordered = sorted(rows, key=lambda row: version_key(row[1]))
+            yield from ordered if convert is None else map(convert, ordered)  # type: ignore[misc]

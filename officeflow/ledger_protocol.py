@@ -60,6 +60,13 @@ def copy_marking_from_row(row: tuple[Any, ...]) -> CopyMarking:
     return CopyMarking(doc_id, version, date.fromisoformat(effective), document, issued, marking)
 
 
+# What `Ledger.iter_register` yields for each version: these columns as stored, in this order, as a
+# plain tuple (dates as ISO text): the register's values and the re-marking pass's, without a
+# VersionRecord per version (officeflow.publish turns them into the register's row values).
+REGISTER_COLUMNS = ("doc_id, version, name, kind, kind_label, effective_date, category, department, owner, "
+                    "approver, document_path, source_path, source_sha256, received_at, issued_path, marking")
+
+
 def actor() -> tuple[str, str]:
     """(user, host) recorded on every audit event."""
     import getpass  # here, not at the top: read-only commands never record an event
@@ -85,6 +92,7 @@ class Ledger(Protocol):
     def find_source(self, sha256: str) -> VersionRecord | None: ...
     def versions(self) -> list[VersionRecord]: ...
     def iter_versions(self) -> Iterator[VersionRecord]: ...
+    def iter_register(self) -> Iterator[tuple[Any, ...]]: ...  # REGISTER_COLUMNS, in iter_versions' order
     def record_issue(self, record: VersionRecord, entries: Iterable[RevisionEntry],
                      events: Iterable[Event], marking: str = "") -> None: ...
     def withdraw(self, withdrawals: Iterable[Withdrawal], events: Iterable[Event]) -> None: ...

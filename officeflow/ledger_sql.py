@@ -9,12 +9,12 @@ the register counters' SQL, the chain append and its anchor, streaming, migratio
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, closing
 from datetime import date, datetime
 from typing import Any
 
-from officeflow.ledger_protocol import Event
+from officeflow.ledger_protocol import REGISTER_COLUMNS, Event
 from officeflow.records import (
     VERSION_COLUMNS,
     DocumentHistory,
@@ -68,6 +68,11 @@ class SqlLedger(ABC):
         """A cursor whose rows are plain tuples (quicker than rows by name, for many rows)."""
 
     @abstractmethod
+    def _stream(self, columns: str) -> Iterator[tuple[Any, ...]]:
+        """`columns` of every version as plain tuples, in register order (by doc_id in code-point
+        order, then version number), a batch at a time: neither side holds the whole table."""
+
+    @abstractmethod
     def _insert_version(self, db: Any, record: VersionRecord, marking: str) -> None: ...
 
     @abstractmethod
@@ -115,6 +120,11 @@ class SqlLedger(ABC):
     def find_source(self, sha256: str) -> VersionRecord | None:
         rows = self._rows(f"SELECT {VERSION_COLUMNS} FROM versions WHERE source_sha256 = %s", (sha256,))
         return version_from_row(rows[0]) if rows else None
+
+    def iter_register(self) -> Iterator[tuple[Any, ...]]:
+        """Each version's REGISTER_COLUMNS as stored (dates as ISO text), streamed in `iter_versions()`'s
+        order: the register export's one pass over the ledger (officeflow.publish)."""
+        return self._stream(REGISTER_COLUMNS)
 
     def record_issue(self, record: VersionRecord, entries: Iterable[RevisionEntry],
                      events: Iterable[Event], marking: str = "") -> None:

@@ -10,16 +10,18 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, datetime
+from functools import lru_cache
 from itertools import groupby
-from operator import attrgetter
+from operator import itemgetter
+from typing import Any
 
-from officeflow.ledger_protocol import Event, Ledger
+from officeflow.ledger_protocol import CopyMarking, Event, Ledger
 from officeflow.lifecycle import next_review_date, states_on
 from officeflow.records import Status, TrainingCopy, VersionRecord, Withdrawal
 from officeflow.regenerate import refresh_markings
 from officeflow.register import RegisterRow, RowValues, TableSheet, export_register_values
-from officeflow.remark import withdrawals_by_doc
+from officeflow.remark import Remarking, withdrawals_by_doc
 from officeflow.settings import Workspace
 
 _REVIEWED = (Status.CURRENT, Status.PENDING)
@@ -36,14 +38,38 @@ def register_rows(versions: list[VersionRecord], on: date, review_months: int,
             for values in _document_rows(records, on, review_months, withdrawn.get(doc_id, {}))]
 
 
-def iter_register_values(versions: Iterable[VersionRecord], on: date, review_months: int,
-                         withdrawals: list[Withdrawal]) -> Iterator[RowValues]:
-    """`register_rows` for versions already grouped by document (`ledger.iter_versions()`), as
-    each row's values (`export_register_values`), one document at a time: only that document's
-    versions are held."""
+def iter_register_values(source: Iterable[tuple[Any, ...]], on: date, review_months: int,
+                         withdrawals: list[Withdrawal], remarking: Remarking | None = None) -> Iterator[RowValues]:
+    """`register_rows` for the ledger's own stream (`ledger.iter_register()`: plain tuples of
+    REGISTER_COLUMNS, grouped by document), as each row's values (`export_register_values`), one
+    document at a time: only that document's versions are held, no VersionRecord is built.
+    `remarking`, when given, checks each reading copy's marking on the way (officeflow.remark)."""
     withdrawn = withdrawals_by_doc(withdrawals)
-    for doc_id, records in groupby(versions, key=attrgetter("doc_id")):
-        yield from _document_rows(list(records), on, review_months, withdrawn.get(doc_id, {}))
+    for doc_id, group in groupby(source, key=_DOC_ID):
+        rows = list(group)
+        # CopyMarking: what states_on and the re-marking check read (tuple.__new__: no Python __new__).
+        copies = [_new_tuple(CopyMarking, (doc_id, r[1], _iso_day(r[5]), r[10], r[14], r[15])) for r in rows]
+        gone = withdrawn.get(doc_id, {})
+        states = states_on(copies, on, {v: w.withdrawn_on for v, w in gone.items()} if gone else None)
+        if remarking is not None:
+            remarking.check(copies, states, gone)
+        for (_, version, name, kind, label, _, category, department, owner, approver, document, source_path,
+             source_sha, received, _, _), copy in zip(rows, copies, strict=True):
+            state = states[version]
+            status = state.status
+            effective = copy.effective_date
+            yield (doc_id, name, label or _kind_label(kind), version, status.value, effective, state.expiry_date,
+                   category, department, owner, approver,
+                   _review_date(effective, review_months) if status in _REVIEWED else None,
+                   document, source_path, source_sha, datetime.fromisoformat(received),
+                   gone[version].reason if status is Status.WITHDRAWN else "")
+
+
+_DOC_ID = itemgetter(0)
+_new_tuple = tuple.__new__
+# Effective dates and their review dates repeat across versions (a few thousand days in ten years).
+_iso_day = lru_cache(maxsize=8192)(date.fromisoformat)
+_review_date = lru_cache(maxsize=8192)(next_review_date)
 
 
 def _document_rows(records: list[VersionRecord], on: date, review_months: int,
@@ -85,11 +111,15 @@ def distribution_sheet(copies: list[TrainingCopy], status: dict[tuple[str, str],
     ])
 
 
-def export_register_from_ledger(workspace: Workspace, ledger: Ledger, today: date | None = None) -> int:
+def export_register_from_ledger(workspace: Workspace, ledger: Ledger, today: date | None = None, *,
+                                remark: bool = False) -> int:
     """Rewrite the register spreadsheet from the ledger; the ledger then knows it is fresh.
 
     The versions stream from the ledger in register order through the streaming writer, so
     memory stays flat however large the archive (bench/register_export_bench.py).
+    `remark`: re-mark the reading copies whose status changed too (`publish`), found on this
+    same pass over the ledger and re-rendered once the workbook is written, before the export
+    is recorded (so the audit trail reads record-adopted, remarked, exported, as before).
     """
     today = today or date.today()
     generation = ledger.register_generation()  # before reading: a change made meanwhile stays stale
@@ -97,10 +127,11 @@ def export_register_from_ledger(workspace: Workspace, ledger: Ledger, today: dat
     # Only the statuses the distribution sheet shows are kept, not one per version.
     wanted = {(c.doc_id, c.version) for c in copies}
     status: dict[tuple[str, str], str] = {}
+    remarking = Remarking(workspace) if remark else None
 
     def rows() -> Iterator[RowValues]:
-        values = iter_register_values(ledger.iter_versions(), today, workspace.settings.review_interval_months,
-                                      ledger.withdrawals())
+        values = iter_register_values(ledger.iter_register(), today, workspace.settings.review_interval_months,
+                                      ledger.withdrawals(), remarking)
         if not wanted:
             yield from values
             return
@@ -111,6 +142,9 @@ def export_register_from_ledger(workspace: Workspace, ledger: Ledger, today: dat
 
     count = export_register_values(rows(), workspace.register_path, today=today,
                                    extra_sheets=lambda: [distribution_sheet(copies, status)])
+    if remarking is not None:
+        remarking.record_adopted(ledger)
+        refresh_markings(workspace, ledger, today, remarking.stale)
     ledger.mark_register_exported([Event("exported", file=workspace.settings.register_file,
                                          detail=f"{count} rows")], generation)
     return count
@@ -126,6 +160,5 @@ def publish(workspace: Workspace, ledger: Ledger, today: date | None = None) -> 
     while True:
         with ledger.export_lock() as mine:
             if mine:
-                refresh_markings(workspace, ledger, today)
-                return export_register_from_ledger(workspace, ledger, today)
+                return export_register_from_ledger(workspace, ledger, today, remark=True)
         time.sleep(0.2)

@@ -357,9 +357,15 @@ def stale_jobs(ledger: Ledger, stale: Markings, today: date) -> list[Job]:
     return jobs
 
 
-def refresh_markings(workspace: Workspace, ledger: Ledger, today: date) -> RegenerateSummary:
-    """Re-render the reading copies whose status marking differs from today's (one event each)."""
-    stale = stale_markings(workspace, ledger, today)
+def refresh_markings(workspace: Workspace, ledger: Ledger, today: date,
+                     stale: Markings | None = None) -> RegenerateSummary:
+    """Re-render the reading copies whose status marking differs from today's (one event each).
+
+    `stale`: those copies, when a pass over the ledger already found them (the register export's
+    in officeflow.publish); otherwise `stale_markings` reads the ledger for them.
+    """
+    if stale is None:
+        stale = stale_markings(workspace, ledger, today)
     if not stale:
         return RegenerateSummary()
     summary = RegenerateSummary()

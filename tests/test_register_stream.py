@@ -112,3 +112,15 @@ def test_iter_versions_gives_the_order_of_versions(any_ledger: Ledger) -> None:
     assert streamed == any_ledger.versions()
     assert [v.doc_id for v in streamed if v.doc_id.endswith("2024-001")] == [
         "CRM-CS-2024-001", "CRM2-2024-001", "CRMA-2024-001", "crm-2024-001"]
+
+
+def test_iter_register_gives_each_version_as_a_plain_tuple_in_the_order_of_versions(any_ledger: Ledger) -> None:
+    records, _, _ = archive(60)
+    markings = {(r.doc_id, r.version): f"mark {n}" for n, r in enumerate(records)}
+    any_ledger.rebuild(list(reversed(records)), [], [], [], [Event("test")], markings)
+    rows = list(any_ledger.iter_register())
+    assert all(type(row) is tuple for row in rows)
+    assert rows == [(v.doc_id, v.version, v.name, v.kind, v.kind_label, v.effective_date.isoformat(), v.category,
+                     v.department, v.owner, v.approver, v.document_path, v.source_path, v.source_sha256,
+                     v.received_at.isoformat(timespec="seconds"), v.issued_path, markings[(v.doc_id, v.version)])
+                    for v in any_ledger.versions()]

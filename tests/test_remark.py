@@ -112,6 +112,38 @@ def test_a_withdrawal_remarks_only_its_own_document(tmp_path: Path, workspace: W
         ledger.close()
 
 
+class OnePass(StreamingOnly):
+    """The ledger, counting how often its versions are streamed."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        super().__init__(ledger)
+        self.passes: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("iter_versions", "iter_markings", "iter_register"):
+            self.passes.append(name)
+        return super().__getattr__(name)
+
+
+@pytest.mark.parametrize("ledger_backend", ["sqlite", "postgres"], indirect=True)
+def test_publish_remarks_and_exports_on_one_pass_over_the_ledger(tmp_path: Path, workspace: Workspace) -> None:
+    ledger = workspace_ledger(workspace)
+    try:
+        issue_book(workspace, ledger, make_workbook(tmp_path, "v10.xlsx"))
+        issue_book(workspace, ledger, make_workbook(
+            tmp_path, "v11.xlsx", fields={"版本号": "V1.1", "生效日期": date(2024, 10, 1)},
+            revisions=[*REVISIONS, ["V1.1", date(2024, 9, 10), "增加回访步骤", "客户反馈", "王敏", "客服主管"]]))
+        counted = OnePass(ledger)
+        assert publish(workspace, counted, date(2024, 10, 1)) == 2  # type: ignore[arg-type]
+        assert counted.passes == ["iter_register"]
+        assert remarked(ledger) == [(DOC, "V1.0", "changed (已失效)"), (DOC, "V1.1", "changed (现行有效)")]
+        # The copies are re-marked after the workbook is written, before the export is recorded.
+        trail = [e["event"] for e in ledger.events()]
+        assert trail[-3:] == ["remarked", "remarked", "exported"]
+    finally:
+        ledger.close()
+
+
 RENDERING = ("docxtpl", "docx", "openpyxl", "lxml", "jinja2", "PIL", "resvg_py")
 _PROBE = """
 import json, sys
