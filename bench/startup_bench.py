@@ -4,7 +4,10 @@ Times five commands a person or a cron job types (`--help`, `status`, `due`, `au
 `next-id`) against `python -c pass` in the same run, in a workspace holding one issued
 document, and prints each as a ratio. Goal: every ratio ≤ 3. Each figure is the median of
 --runs fresh processes, so one noisy run does not decide it; the load average is printed so
-a busy machine is recognisable.
+a busy machine is recognisable. Python's bytecode cache is on for the measured processes, as
+in a user's install (pip writes .pyc files; an editable install writes them on first run), and
+each command runs once untimed first; a sandbox's PYTHONDONTWRITEBYTECODE would otherwise make
+every run compile officeflow from source.
 
 Run: python bench/startup_bench.py [--runs 15] [--src DIR]
 (--src puts another checkout first on PYTHONPATH, e.g. to measure a proposed change.)
@@ -36,6 +39,7 @@ COMMANDS = (
 
 def _median_ms(argv: list[str], runs: int, env: dict[str, str], cwd: Path) -> float:
     times = []
+    subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     for _ in range(runs):
         start = time.perf_counter()
         subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -56,6 +60,7 @@ def main() -> None:
     parser.add_argument("--src", type=Path, help="checkout to put first on PYTHONPATH")
     args = parser.parse_args()
     env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if args.src:
         env["PYTHONPATH"] = str(args.src.resolve())
     with tempfile.TemporaryDirectory() as tmp:

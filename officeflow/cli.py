@@ -8,10 +8,7 @@ register); the document control commands live in `officeflow.cli_control`.
 
 from __future__ import annotations
 
-import json
-import logging
 import os
-import shutil
 import sys
 from datetime import date
 from pathlib import Path
@@ -36,6 +33,10 @@ from officeflow.errors import OfficeflowError, TemplateError
 
 __all__ = ["is_workspace", "main", "print_findings"]
 
+
+# Commands that only read the ledger and print: they log nothing, so they skip importing and
+# configuring logging (~6 ms of their start-up).
+QUIET_COMMANDS = frozenset({"status", "due", "audit", "next-id"})
 
 cli_zh.install()  # click's usage errors ("Missing option", "No such command") in Chinese
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader has gone
@@ -91,6 +92,10 @@ def main(ctx: click.Context, workspace: Path, verbose: bool) -> None:
     Validate process workbooks, issue them as controlled Word documents, keep the register.
     """
     ctx.obj = {"workspace": workspace, "verbose": verbose}
+    if ctx.invoked_subcommand in QUIET_COMMANDS and not verbose:
+        return
+    import logging
+
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s")
 
@@ -115,6 +120,8 @@ def init(ctx: click.Context, directory: Path | None) -> None:
     for kind in KINDS.values():
         target = root / "templates" / kind.word_template
         if not target.exists():
+            import shutil
+
             shutil.copyfile(word_template(workspace, kind.word_template), target)
         sheet = root / "templates" / f"{kind.key}.xlsx"
         if not sheet.exists():
@@ -181,6 +188,8 @@ def validate(ctx: click.Context, files: tuple[Path, ...], as_json: bool, strict:
             else:
                 click.echo(f"{path.name} › 通过 OK")
     if as_json:
+        import json
+
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     sys.exit(1 if failed else 0)
 

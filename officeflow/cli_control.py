@@ -6,7 +6,6 @@ Each loads the workspace and calls one core function.
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from datetime import date
@@ -64,6 +63,8 @@ def withdraw(ctx: click.Context, doc_id: str, reason: str, version: str | None) 
 
 
 def _actor_name() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):

@@ -17,9 +17,9 @@ import click
 
 from officeflow.cli_common import is_workspace, opened_ledger, print_findings
 from officeflow.errors import OfficeflowError
-from officeflow.findings import Finding, Severity
 
 if TYPE_CHECKING:
+    from officeflow.findings import Finding
     from officeflow.model import ParsedDocument
     from officeflow.settings import Settings, Workspace
 
@@ -81,6 +81,7 @@ def _source_bytes(source: str, version: str | None, workspace: Workspace | None,
 
 def _parsed(data: bytes, shown: str, settings: Settings) -> ParsedDocument:
     """The workbook's document; its step findings printed, exit 1 when one is an error."""
+    from officeflow.findings import Severity
     from officeflow.flow.branches import next_steps
     from officeflow.model import parse_document
     from officeflow.reader import Unreadable, read_workbook

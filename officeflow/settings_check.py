@@ -8,7 +8,6 @@ its Settings class and KEYS in: this module imports nothing of it, so there is n
 
 from __future__ import annotations
 
-import difflib
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, get_type_hints
@@ -57,6 +56,8 @@ def _problem(error: Any, keys: dict[str, Any]) -> str:
     key = ".".join(map(str, error["loc"]))
     kind, context = error["type"], error.get("ctx") or {}
     if kind == "extra_forbidden":
+        import difflib  # only for a mistyped key
+
         close = difflib.get_close_matches(key, list(keys), n=1)
         return f"{key}：没有这个设置项" + (f"，是否应为 {close[0]}？" if close else "")
     if kind in _EXPECTED:
