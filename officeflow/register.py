@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 from operator import attrgetter
 from pathlib import Path
 from tempfile import TemporaryFile
-from typing import IO
 
 from officeflow.fsutil import atomic_write_with
 from officeflow.register_render import (
@@ -47,6 +46,7 @@ from officeflow.xlsx_stream import (
     write_package,
     xml_safe,
 )
+from officeflow.xlsx_zip import DeflatedPart
 
 __all__ = [
     "COLUMNS", "FIELDS", "HEADERS", "STATUS_CURRENT", "STATUS_EXPIRED", "STATUS_PENDING", "STATUS_WITHDRAWN",
@@ -134,7 +134,7 @@ class RenderedSheet:
 
     name: str
     row_count: int
-    body: IO[bytes]
+    body: DeflatedPart
     links: Links
     widths: Sequence[float]
 
@@ -174,7 +174,7 @@ def export_register_values(
     renderer = RowRenderer(today)
     render = renderer.render
     with ExitStack() as temp_files:
-        everything, current, due = (_Tab(name, temp_files.enter_context(TemporaryFile()),
+        everything, current, due = (_Tab(name, temp_files.enter_context(DeflatedPart()),
                                          temp_files.enter_context(closing(Links())))
                                     for name in (SHEET_ALL, SHEET_CURRENT, SHEET_REVIEW))
         # 定期回顾提醒 is sorted by review date: its rows wait on disk, as plain tuples (pickled fast).
@@ -200,7 +200,7 @@ def export_register_values(
 class _Tab:
     """A register tab being written: its rows numbered from 2 (below the header) into a temp file."""
 
-    def __init__(self, name: str, body: IO[bytes], links: Links) -> None:
+    def __init__(self, name: str, body: DeflatedPart, links: Links) -> None:
         self.name, self.body, self.links = name, body, links
         self.count = 0
         self._rows: list[bytes] = []

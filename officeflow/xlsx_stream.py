@@ -14,15 +14,12 @@ ever become a formula.
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from officeflow.text import cut_utf16, escape_xstring
 from officeflow.xlsx_parts import (
@@ -36,6 +33,7 @@ from officeflow.xlsx_parts import (
     workbook_rels_xml,
 )
 from officeflow.xlsx_styles import HEADER_STYLE, NS_MAIN, XML_DECL, Styles
+from officeflow.xlsx_zip import DeflatedPart, ZipEntry, ZipWriter
 
 # Excel refuses more hyperlinks than this on one sheet, or longer addresses; callers show
 # such cells as text instead.
@@ -156,15 +154,15 @@ class Links:
     """A sheet's hyperlinks, collected while its rows are built (rId1, rId2, … in order).
 
     Kept as the XML they become (the sheet's <hyperlink> elements and its relationships),
-    spooled to temp files a chunk at a time: a register tab can hold 65,530 of them, three
-    tabs at once.
+    deflated into temp files a chunk at a time (`DeflatedPart`): a register tab can hold 65,530
+    of them, three tabs at once.
     """
 
     def __init__(self) -> None:
         self.count = 0
         self._refs: list[str] = []
         self._rels: list[str] = []
-        self._files: tuple[IO[bytes], IO[bytes]] | None = None
+        self._parts: tuple[DeflatedPart, DeflatedPart] | None = None
 
     def add(self, cell: str, target: str, xml_target: str | None = None) -> bool:
         """Record a link from `cell`; False when Excel could not take it (the caller shows text).
@@ -182,33 +180,32 @@ class Links:
         return True
 
     def _spill(self) -> None:
-        if self._files is None:
-            self._files = (tempfile.TemporaryFile(), tempfile.TemporaryFile())  # noqa: SIM115 (close())
-        for file, pieces in zip(self._files, (self._refs, self._rels), strict=True):
-            file.write("".join(pieces).encode())
+        if self._parts is None:
+            self._parts = (DeflatedPart(), DeflatedPart())
+        for part, pieces in zip(self._parts, (self._refs, self._rels), strict=True):
+            part.write("".join(pieces).encode())
             pieces.clear()
 
-    def write_refs(self, fh: IO[bytes]) -> None:
-        """The sheet's <hyperlink> elements, in order."""
+    def write_refs(self, fh: ZipEntry) -> None:
+        """The sheet's <hyperlink> elements, in order (once, before `write_rels`)."""
         self._copy(fh, 0)
 
-    def write_rels(self, fh: IO[bytes]) -> None:
+    def write_rels(self, fh: ZipEntry) -> None:
         """Their relationships (the sheet's .rels part, without its head and tail), in order."""
         self._copy(fh, 1)
 
-    def _copy(self, fh: IO[bytes], which: int) -> None:
+    def _copy(self, fh: ZipEntry, which: int) -> None:
+        if self._parts is None:  # a few links: never spilled
+            fh.write("".join((self._refs, self._rels)[which]).encode())
+            return
         self._spill()
-        assert self._files is not None
-        file = self._files[which]
-        file.seek(0)
-        shutil.copyfileobj(file, fh, 1 << 20)
-        file.seek(0, 2)
+        fh.copy(self._parts[which])
 
     def close(self) -> None:
-        if self._files is not None:
-            for file in self._files:
-                file.close()
-            self._files = None
+        if self._parts is not None:
+            for part in self._parts:
+                part.close()
+            self._parts = None
 
 
 def relationship_target(target: str) -> str:
@@ -234,7 +231,7 @@ class SheetPart:
     landscape: bool = False  # printed A4 landscape, one page wide, as many pages long as it takes
     hidden_columns: Sequence[int] = ()  # 0-based columns hidden until unhidden (SHA-256)
     print_header: str = ""  # the printed page header, in Excel's header codes (&L, &R…)
-    body: IO[bytes] | None = None  # rows already rendered (a temp file), copied before `rows`
+    body: DeflatedPart | None = None  # rows already rendered (and deflated), copied before `rows`
 
 
 def printed(title: str, tab: str, day: date, hidden: Sequence[int] = ()) -> dict[str, Any]:
@@ -259,18 +256,18 @@ def check_sheets(names: Sequence[str], row_counts: Sequence[int]) -> None:
 def write_package(path: Path, sheets: Sequence[SheetPart], styles: Styles, title: str) -> None:
     """Stream the sheets into an .xlsx at `path` (not atomic: callers wrap it)."""
     check_sheets([s.name for s in sheets], [s.row_count for s in sheets])
-    # Level 1 deflate: 2.5x faster than the default 6 on register XML, the file ~25 % larger.
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+    with open(path, "wb") as out:
+        zf = ZipWriter(out)  # deflate level 1 (xlsx_zip.LEVEL)
         zf.writestr("[Content_Types].xml", content_types_xml(len(sheets)))
         zf.writestr("_rels/.rels", ROOT_RELS)
         zf.writestr("docProps/app.xml", APP)
         zf.writestr("docProps/core.xml", core_xml(datetime.now(), title))
         zf.writestr("xl/styles.xml", styles.xml())
         for number, sheet in enumerate(sheets, start=1):
-            with zf.open(f"xl/worksheets/sheet{number}.xml", "w") as fh:
+            with zf.open(f"xl/worksheets/sheet{number}.xml") as fh:
                 _write_sheet(fh, sheet)
             if sheet.links and sheet.links.count:
-                with zf.open(f"xl/worksheets/_rels/sheet{number}.xml.rels", "w") as fh:
+                with zf.open(f"xl/worksheets/_rels/sheet{number}.xml.rels") as fh:
                     fh.write(f'{XML_DECL}<Relationships xmlns="{PKG_REL}">'.encode())
                     sheet.links.write_rels(fh)
                     fh.write(b"</Relationships>")
@@ -278,14 +275,14 @@ def write_package(path: Path, sheets: Sequence[SheetPart], styles: Styles, title
                 sheet.links.close()  # written: the temp file goes
         zf.writestr("xl/workbook.xml", _workbook(sheets))
         zf.writestr("xl/_rels/workbook.xml.rels", workbook_rels_xml(len(sheets)))
+        zf.close()
 
 
-def _write_sheet(fh: IO[bytes], sheet: SheetPart) -> None:
+def _write_sheet(fh: ZipEntry, sheet: SheetPart) -> None:
     """Head, rows in chunks, then filter, links and page setup."""
     fh.write(_sheet_head(sheet).encode())
     if sheet.body is not None:
-        sheet.body.seek(0)
-        shutil.copyfileobj(sheet.body, fh, 1 << 20)
+        fh.copy(sheet.body)
     buffer: list[str] = []
     for row in sheet.rows:
         buffer.append(row)
@@ -320,7 +317,7 @@ def _sheet_head(sheet: SheetPart) -> str:
     )
 
 
-def _write_tail(fh: IO[bytes], sheet: SheetPart) -> None:
+def _write_tail(fh: ZipEntry, sheet: SheetPart) -> None:
     last = column_letter(len(sheet.headers) - 1)
     tail = f'</sheetData><autoFilter ref="A1:{last}{sheet.row_count + 1}"/>'
     if sheet.links and sheet.links.count:

@@ -7,7 +7,10 @@ values a register meets (control characters, `_x0041_`, leading spaces, emoji, `
 with `#`, `?`, `%`, backslashes, a path too long for a hyperlink, a text over Excel's cell
 limit, no kind label) is exported, and each part of the package is compared with the
 SHA-256 of what the export wrote before the rewrite (the creation time in docProps/core.xml
-aside). The statuses the reading copies must show are compared the same way.
+aside). The parts are compared uncompressed (`ZipFile.read`): the deflated bytes and the zip's
+headers are not pinned, so the container (officeflow.xlsx_zip: deflate level 1, sheets deflated
+on a worker thread) may change without touching these digests. The statuses the reading copies
+must show are compared the same way.
 
 When the output is changed on purpose, print the new digests with
 `OFFICEFLOW_PRINT_DIGESTS=1 pytest tests/test_register_golden.py -s`, look at the parts that
