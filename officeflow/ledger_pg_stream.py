@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from itertools import groupby
-from operator import itemgetter
 from typing import Any, TypeVar
 
 import psycopg
@@ -12,8 +10,8 @@ from psycopg.rows import tuple_row
 
 from officeflow.ledger_pg_rows import RECORD_COLUMNS, to_record
 from officeflow.ledger_protocol import COPY_MARKING_COLUMNS, CopyMarking, copy_marking_from_row
+from officeflow.ledger_sql import in_version_order
 from officeflow.records import VersionRecord
-from officeflow.versions import version_key
 
 _BATCH = 2000
 T = TypeVar("T")
@@ -45,6 +43,5 @@ def _stream(db: psycopg.Connection, name: str, columns: str,  # type: ignore[typ
     with db.transaction(), db.cursor(name=name, row_factory=tuple_row) as cursor:
         cursor.itersize = _BATCH
         cursor.execute(f'SELECT {columns} FROM versions ORDER BY doc_id COLLATE "C"')
-        for _, rows in groupby(cursor, key=itemgetter(0)):
-            ordered = sorted(rows, key=lambda row: version_key(row[1]))
-            yield from ordered if convert is None else map(convert, ordered)  # type: ignore[misc]
+        ordered = in_version_order(cursor)
+        yield from ordered if convert is None else map(convert, ordered)  # type: ignore[misc]

@@ -12,6 +12,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, closing
 from datetime import date, datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from officeflow.ledger_protocol import REGISTER_COLUMNS, Event
@@ -37,6 +39,24 @@ def copy_from_row(r: Any) -> TrainingCopy:
                         datetime.fromisoformat(r["printed_at"]), r["pdf_path"],
                         datetime.fromisoformat(r["returned_at"]) if r["returned_at"] else None,
                         r["closed_as"])
+
+
+def in_version_order(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """Rows of `versions` (doc_id and version first) that come by doc_id, each document's in
+    version order (`version_key`, as `history()` sorts them: V1.10 after V1.9). The database
+    sorts by doc_id alone, on its primary key's index; a document's few versions are sorted here."""
+    for _, group in groupby(rows, key=_DOC_ID):
+        versions = list(group)
+        if len(versions) > 1:
+            versions.sort(key=_VERSION_KEY)
+        yield from versions
+
+
+_DOC_ID = itemgetter(0)
+
+
+def _VERSION_KEY(row: tuple[Any, ...]) -> tuple[int, int]:  # noqa: N802 - a sort key, named as one
+    return version_key(row[1])
 
 
 def anchored_event_changed(db: Any, number: int, digest: str, placeholder: str) -> str:

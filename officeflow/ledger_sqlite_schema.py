@@ -90,8 +90,4 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _RECORD_COLUMNS = VERSION_COLUMNS
-_ORDER_BY_VERSION = ("CAST(substr(version, 2, instr(version, '.') - 2) AS INTEGER), "
-                     "CAST(substr(version, instr(version, '.') + 1) AS INTEGER)")
-
-
 _record = version_from_row
