@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import re
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -131,12 +132,17 @@ class PreparedTemplate:
             raise TemplateError(f"{self.path.name}: no main document part")
         return main
 
-    def undeclared_variables(self, context: dict[str, Any] | None = None) -> set[str]:
-        """Variables the template uses that `context` does not provide (all when None)."""
+    @cached_property
+    def variables(self) -> frozenset[str]:
+        """Every variable the template uses (parsed once: ~25 ms for a kind's template)."""
         used: set[str] = set()
         for source in self._sources:
             used |= meta.find_undeclared_variables(self.env.parse(source))
-        return used - set(context or ())
+        return frozenset(used)
+
+    def undeclared_variables(self, context: dict[str, Any] | None = None) -> set[str]:
+        """Variables the template uses that `context` does not provide (all when None)."""
+        return set(self.variables - set(context or ()))
 
     def render(self, context: dict[str, Any], properties: DocumentProperties | None = None) -> bytes:
         """The rendered .docx: same context and template → the same bytes."""

@@ -9,19 +9,18 @@ Life of a file:
    rename, so a crash leaves a folder a restart can finish.
 2. **process**: only a regular file is opened (O_NOFOLLOW|O_NONBLOCK, fstat); the pipeline
    runs in a child process with a time and memory budget (`sandbox`), under a workspace
-   lock (check-then-write of versions must not interleave between two watchers). A file
-   that blows its budget is returned; a file that was attempted MAX_ATTEMPTS times (each
-   attempt killed with its watcher) is returned without another try.
-3. **outcome**, written and fsynced before the source leaves the processing area:
-   archived (the pipeline keeps the source in the archive), or returned to
-   `inbox/<returned>/` with a report (`returns`). A server fault (disk full, read-only
+   lock (check-then-write of versions must not interleave between two watchers), after
+   the parent prepared what every child needs (`warm_up`). Over budget: returned; tried
+   MAX_ATTEMPTS times (each attempt killed with its watcher): returned untried.
+3. **outcome**, written and fsynced before the source leaves the processing area: archived
+   (the pipeline keeps the source), or returned to `inbox/<returned>/` with a report. A server fault (disk full, read-only
    archive, locked ledger) is not the author's: the file stays claimed, an
    `intake-failed` event is logged and the watcher retries with backoff.
 4. **finish**: the claimed file and its folder are removed.
 
 Each watcher owns `<processing>/<owner>/` and holds a lock on `<owner>/.lock` while it
-runs; a folder whose lock can be taken belongs to a dead watcher, and its intake folders
-are taken over (renamed into ours) and finished.
+runs; a folder whose lock can be taken belongs to a dead watcher: its intake folders are
+taken over (renamed into ours) and finished.
 """
 
 from __future__ import annotations
@@ -66,6 +65,7 @@ from officeflow.intake_work import (
     logged_decision,
     pipeline_ran,
     template_fault,
+    warm_up,
     work,
 )
 from officeflow.ledger import Event, Ledger, is_postgres_url
@@ -250,6 +250,7 @@ class Intake:
             return done
         if attempts > MAX_ATTEMPTS:
             return self._reject(claim, data, [attempts_finding(MAX_ATTEMPTS)])
+        warm_up(self.workspace)
         with self._pipeline_lock:
             child = run_budgeted(work, (data, claim, self.workspace), self.budget, self.stop)
         return self._settle_child(claim, data, child)

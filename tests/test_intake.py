@@ -496,3 +496,19 @@ def test_a_process_run_killed_between_archive_and_ledger_is_cleaned_up_by_the_ne
         "CRM-CS-2024-008_V1.0.xlsx", "CRM-CS-2024-008_V1.0.docx", "CRM-CS-2024-008_V1.0.flow.svg"]
     checked = runner.invoke(main, ["-w", str(workspace.root), "verify"])
     assert (checked.exit_code, checked.output.splitlines()) == (0, ["校验通过 verified"])
+
+
+def test_the_parent_prepares_what_every_child_would_build_again(workspace: Workspace) -> None:
+    """The watcher forks one child per file; what a child builds dies with it. Measured in a
+    child, preparing the Word template, parsing its variables and building the catalog's
+    pydantic model cost more than the file itself, so the parent does it once (warm_up)."""
+    from officeflow.fastrender import prepared_template
+    from officeflow.intake_work import warm_up
+    from officeflow.kinds import KINDS
+    from officeflow.pipeline import word_template
+    from officeflow.tailor import tailored
+
+    warm_up(workspace)
+    for kind in KINDS.values():
+        assert "variables" in vars(prepared_template(word_template(workspace, kind.word_template)))
+        assert "model" in vars(tailored(kind, workspace.settings))
