@@ -6,9 +6,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from officeflow.errors import NotFoundError, OfficeflowError
 from officeflow.ledger_protocol import Event, Ledger
@@ -23,8 +22,7 @@ if TYPE_CHECKING:
 # pydantic (tests/test_startup.py).
 
 
-@dataclass(frozen=True)
-class VersionLine:
+class VersionLine(NamedTuple):
     record: VersionRecord
     state: VersionState
     next_review: date | None
@@ -116,8 +114,7 @@ def close_copies(workspace: Workspace, ledger: Ledger, doc_id: str, serials: lis
     return closed
 
 
-@dataclass(frozen=True)
-class DueReview:
+class DueReview(NamedTuple):
     record: VersionRecord
     due: date
     days_left: int  # negative: overdue

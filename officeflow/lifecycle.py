@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from officeflow.records import Status
 from officeflow.versions import version_key
@@ -21,8 +20,7 @@ class Dated(Protocol):
     def effective_date(self) -> date: ...
 
 
-@dataclass(frozen=True)
-class VersionState:
+class VersionState(NamedTuple):
     status: Status
     expiry_date: date | None  # 失效日期: when a newer version took effect (or withdrawal)
 

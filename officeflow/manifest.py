@@ -60,7 +60,7 @@ class Manifest:
             "original_file": original_file, "received_at": record.received_at.isoformat(timespec="seconds"),
             "files": files, **drawn,
             "source_sha256": record.source_sha256,
-            "revision_history": [{**vars(e), "date": e.date.isoformat() if e.date else None} for e in history],
+            "revision_history": [{**e._asdict(), "date": e.date.isoformat() if e.date else None} for e in history],
             "marking": marking,
         })
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Status(StrEnum):
@@ -14,8 +15,7 @@ class Status(StrEnum):
     WITHDRAWN = "已废止"
 
 
-@dataclass(frozen=True)
-class RevisionEntry:
+class RevisionEntry(NamedTuple):
     """One line of 修订记录."""
 
     version: str
@@ -68,8 +68,7 @@ def version_from_row(row: tuple) -> VersionRecord:  # type: ignore[type-arg]
                          issued_sha)
 
 
-@dataclass(frozen=True)
-class Withdrawal:
+class Withdrawal(NamedTuple):
     """A version withdrawn (已废止) by the process office, with the reason."""
 
     doc_id: str
@@ -103,8 +102,7 @@ class CopyClosure(StrEnum):
     DESTROYED = "已销毁"
 
 
-@dataclass(frozen=True)
-class TrainingCopy:
+class TrainingCopy(NamedTuple):
     """One printed, uncontrolled training copy: who has it, of which version."""
 
     serial: str  # e.g. CRM-CS-2024-005-V2.0-T0003

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar, Literal, get_args, get_origin, get_type_hints
+from typing import Any, ClassVar, Literal, NamedTuple, get_args, get_origin, get_type_hints
 
 from officeflow.errors import ConfigError
 from officeflow.vocabulary import REVIEW_LEVELS, VAGUE_WORDS
@@ -49,8 +49,7 @@ def _one_folder_name(value: str) -> str:
     return value
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     """What Settings declares of one key besides its type and default."""
 
     description: str  # written into officeflow.toml by `init`
