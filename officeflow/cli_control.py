@@ -6,7 +6,6 @@ Each loads the workspace and calls one core function.
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
 
@@ -133,6 +132,8 @@ def audit(ctx: click.Context, doc_id: str | None, as_json: bool) -> None:
     with opened_ledger(workspace) as ledger:
         events = ledger.events(doc_id)
     if as_json:
+        import json
+
         click.echo(json.dumps(events, ensure_ascii=False, indent=2, default=str))
         return
     for e in events:

@@ -63,11 +63,17 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
 def install() -> None:
     """Route the gettext calls of click's modules through CATALOG (idempotent)."""
     import click.core
+    import click.decorators
     import click.exceptions
+    import click.formatting
     import click.parser
+    import click.termui
     import click.types
+    import click.utils
 
-    modules: tuple[ModuleType, ...] = (click.core, click.exceptions, click.parser, click.types)
+    # Every click module that looks its messages up (each is loaded by `import click`).
+    modules: tuple[ModuleType, ...] = (click.core, click.decorators, click.exceptions, click.formatting,
+                                       click.parser, click.termui, click.types, click.utils)
     for module in modules:
         module._ = _gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):

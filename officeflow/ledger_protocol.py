@@ -7,7 +7,7 @@ Backends import this module; `officeflow.ledger` picks one.
 
 from __future__ import annotations
 
-import json
+import functools
 import platform
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
@@ -67,6 +67,7 @@ REGISTER_COLUMNS = ("doc_id, version, name, kind, kind_label, effective_date, ca
                     "approver, document_path, source_path, source_sha256, received_at, issued_path, marking")
 
 
+@functools.cache  # one user and host per process
 def actor() -> tuple[str, str]:
     """(user, host) recorded on every audit event."""
     import getpass  # here, not at the top: read-only commands never record an event
@@ -80,7 +81,8 @@ def actor() -> tuple[str, str]:
 
 def chain_hash(row: dict[str, Any]) -> str:
     """The hash sealing one audit row (every column but id and hash, prev_hash included)."""
-    import hashlib  # here, not at the top: OpenSSL's start-up cost, and read-only commands never hash
+    import hashlib  # here, not at the top: their start-up cost, and read-only commands never hash
+    import json
 
     body = {k: v for k, v in row.items() if k not in ("id", "hash")}
     return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()

@@ -47,7 +47,6 @@ class SqliteLedger(SqlLedger):
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        self._actor = actor()
         self._pending_head = False
         self._migrate()
 
@@ -158,7 +157,7 @@ class SqliteLedger(SqlLedger):
             events = [Event("anchor-lost", detail=broken), *events]
         last = db.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
         previous = last["hash"] if last else ""
-        user, host = self._actor
+        user, host = actor()  # asked here: read-only commands never need getpass
         appended = False
         for event in events:
             row = {"at": event.at.isoformat(timespec="seconds"), "event": event.event,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import NamedTuple, Protocol
 
@@ -81,7 +80,8 @@ def add_months(day: date, months: int) -> date:
     """`2024-08-31` + 6 months → `2025-02-28` (clamped to the month's last day)."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    next_month_first = date(year + month // 12, month % 12 + 1, 1)
+    return date(year, month, min(day.day, (next_month_first - timedelta(days=1)).day))
 
 
 @lru_cache(maxsize=4096)  # effective dates repeat across an archive; asked per version per export

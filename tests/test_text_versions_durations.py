@@ -59,6 +59,8 @@ def test_unparseable_duration_is_none() -> None:
 def test_add_months_clamps_to_month_end() -> None:
     assert add_months(date(2024, 8, 31), 6) == date(2025, 2, 28)
     assert add_months(date(2024, 8, 1), 6) == date(2025, 2, 1)
+    assert add_months(date(2023, 12, 31), 2) == date(2024, 2, 29)
+    assert add_months(date(2024, 7, 31), 5) == date(2024, 12, 31)
 
 
 @pytest.mark.parametrize("text, minutes", [

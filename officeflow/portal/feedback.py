@@ -8,7 +8,6 @@ next periodic review (`officeflow feedback [DOC_ID]`, the document page).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,6 +46,8 @@ def add_feedback(ledger: Ledger, doc_id: str, version: str, name: str, departmen
         raise FeedbackError("请填写反馈内容。")
     if not name:
         raise FeedbackError("请填写您的姓名，便于流程负责人联系您。")
+    import json  # here: `due` counts feedback without reading it, and starts without json
+
     detail = json.dumps({"name": name, "department": department, "text": text}, ensure_ascii=False)
     event = Event(EVENT, doc_id, version, detail=detail) if at is None else \
         Event(EVENT, doc_id, version, detail=detail, at=at)
@@ -60,6 +61,8 @@ def list_feedback(ledger: Ledger, doc_id: str | None = None) -> list[Feedback]:
     for row in ledger.events(doc_id):
         if row["event"] != EVENT:
             continue
+        import json  # only once there is feedback: `due` counts it at every start
+
         try:
             detail = json.loads(row["detail"])
         except ValueError:
