@@ -178,7 +178,8 @@ def export_register_values(
                                          temp_files.enter_context(closing(Links())))
                                     for name in (SHEET_ALL, SHEET_CURRENT, SHEET_REVIEW))
         # 定期回顾提醒 is sorted by review date: its rows wait on disk, as plain tuples (pickled fast).
-        due_rows = Spool[tuple[bytes, bytes, bytes, str, str, int]](temp_files.enter_context(TemporaryFile()))
+        due_rows = Spool[tuple[bytes, int, int, str, str, int]](
+            temp_files.enter_context(TemporaryFile(buffering=1 << 20)))
         add, add_current = everything.add, current.add
         for values in rows:
             rendered = render(values)

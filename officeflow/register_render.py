@@ -4,22 +4,25 @@
 <row> once; `place` then numbers it for each tab that lists it and records its hyperlink.
 This is most of the export's time (bench/register_export_bench.py), so a row is a join of
 cached cells, already UTF-8: a value seen before (a department, a person, a status, a day)
-costs a cache look-up, and is escaped, encoded and measured for the column widths only the
-first time. Only the paths, hashes and times that differ on every row are built each time.
+costs a dict look-up (`_Cells`: a plain dict per column, not lru_cache, whose bookkeeping cost
+more than the look-up), and is escaped, encoded and measured for the column widths only the
+first time. Only the paths, hashes and times that differ on every row are built each time,
+and a row's hyperlink relationship once for every tab it is placed in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from officeflow.xlsx_stream import (
+    MAX_LINK_CHARS,
     Links,
     display_width,
     inline_text,
-    relationship_target,
+    plain_ascii,
+    relationship_tail,
     serial,
     unique_text_cell,
     xml_safe,
@@ -40,20 +43,20 @@ MEASURED = (0, 1, 2, 3, 4, 7, 8, 9, 10, 12, 13, 14, 16)  # columns sized to thei
 _MARK = "\x00"  # never in a value (xml_safe removes it): stands for the row number
 _MARK_BYTE = b"\x00"
 _ROW_OPEN = f'<row r="{_MARK}">'.encode()
-_CACHED_CELLS = 4096  # per column and style: a few document's worth of ids and names
+_CACHED_CELLS = 8192  # per column and style: a few thousand documents' ids and names
 
 
 class RenderedRow(NamedTuple):
-    """A row's XML (UTF-8) with `_MARK` for its row number, around its 文档链接 cell (per tab).
+    """A row's XML (UTF-8) with `_MARK` for its row number, its 文档链接 cell (M) a hyperlink's text.
 
     Bytes: rendered once, written to up to three tabs, spooled for one; encoded once per value.
     """
 
-    head: bytes  # <row> and A–L
-    link: bytes  # M as a hyperlink's text (b"" for no document)
-    tail: bytes  # N–Q and </row>
+    xml: bytes  # <row>, A–Q, </row>
+    link_at: int  # where M starts in `xml`
+    link_end: int  # where it ends (== link_at: no document)
     target: str  # the link's target, "" for none
-    xml_target: str  # the same, as the relationships part writes it
+    rel: str  # its relationship after the id (`Links.add_rel`), "" when Excel could not take it
     text_style: int  # M as plain text when the tab cannot take another hyperlink
 
 
@@ -78,19 +81,22 @@ class RowRenderer:
                       _text_head("N", xf.text), _text_head("O", xf.text), _date_head("P", xf.datetime), text["Q"],
                       xf.text, xf.link)
 
-    def _text_cell(self, column: int, head: str) -> Callable[[str], bytes]:
+    def _text_cell(self, column: int, head: str) -> _CellCache:
         """A text cell of one column in one style, cached by value: a value is measured when new."""
         widest = self.widest
 
-        @lru_cache(maxsize=_CACHED_CELLS)
         def text_cell(value: str) -> bytes:
             if not value:
                 return b""
+            if plain_ascii(value):
+                if len(value) > widest[column]:
+                    widest[column] = len(value)
+                return f"{head}<t>{value}</t></is></c>".encode()
             if (width := display_width(value)) > widest[column]:
                 widest[column] = width
             return f"{head}{inline_text(value)}</is></c>".encode()
 
-        return text_cell
+        return _CellCache(text_cell)
 
     def _measure(self, column: int, value: str) -> None:
         if (width := display_width(value)) > self.widest[column]:
@@ -103,28 +109,36 @@ class RowRenderer:
         # Superseded and withdrawn versions stay listed but greyed out; the status cell says why.
         c = self._muted if status in _MUTED_STATUSES else self._normal
         overdue = status == STATUS_CURRENT and review is not None and _day(review) < self.today
-        head = b"".join((_ROW_OPEN, c.a(doc_id), c.b(name), c.c(kind_label), c.d(version),
-                         self._status.get(status, c.e)(status), c.f(effective), c.g(expiry), c.h(category),
-                         c.i(department), c.j(owner), c.k(approver), (self._overdue if overdue else c.l)(review)))
+        head = b"".join((_ROW_OPEN, c.a[doc_id], c.b[name], c.c[kind_label], c.d[version],
+                         self._status.get(status, c.e)[status], c.f[effective], c.g[expiry], c.h[category],
+                         c.i[department], c.j[owner], c.k[approver], (self._overdue if overdue else c.l)[review]))
         # Paths and hashes differ on every row: measured and escaped each time, not cached.
         received = f"{c.p}{serial(received_at)}</v></c>" if received_at is not None else ""
         unique = f"{self._unique(13, c.n, source_path)}{self._unique(14, c.o, sha256)}{received}".encode()
-        tail = b"".join((unique, c.q(reason), b"</row>"))
+        tail = b"".join((unique, c.q[reason], b"</row>"))
+        at = len(head)
         if not document_path:
-            return RenderedRow(head, b"", tail, "", "", c.style)
+            return RenderedRow(head + tail, at, at, "", "", c.style)
         safe = xml_safe(document_path)
         target = safe.replace("\\", "/")
         text = target.rsplit("/", 1)[-1]
+        rel = relationship_tail(target) if len(target) <= MAX_LINK_CHARS else ""
         if safe == document_path:  # the usual case: the text shown is the one measured
-            return RenderedRow(head, c.m(text), tail, target, relationship_target(target), c.style)
-        if measured := link_text(document_path):
-            self._measure(12, measured)
-        link = f'<c r="M{_MARK}" s="{c.link_style}" t="inlineStr"><is>{inline_text(text)}</is></c>' if text else ""
-        return RenderedRow(head, link.encode(), tail, target, relationship_target(target), c.style)
+            link = c.m[text]
+        else:
+            if measured := link_text(document_path):
+                self._measure(12, measured)
+            link = f'<c r="M{_MARK}" s="{c.link_style}" t="inlineStr"><is>{inline_text(text)}</is></c>' if text else ""
+            link = link.encode()
+        return RenderedRow(b"".join((head, link, tail)), at, at + len(link), target, rel, c.style)
 
     def _unique(self, column: int, head: str, value: str) -> str:
         if not value:
             return ""
+        if plain_ascii(value):
+            if len(value) > self.widest[column]:
+                self.widest[column] = len(value)
+            return f"{head}<t>{value}</t></is></c>"
         if (width := display_width(value)) > self.widest[column]:
             self.widest[column] = width
         return f"{head}{inline_text(value)}</is></c>"
@@ -140,13 +154,12 @@ class RowRenderer:
 def place(links: Links, number: int, row: RenderedRow) -> bytes:
     """The rendered row as row `number` of a tab; records its hyperlink in that tab's `links`."""
     r = str(number)
-    if not row.target:
-        return (row.head + row.tail).replace(_MARK_BYTE, r.encode())
-    if links.add("M" + r, row.target, row.xml_target):
-        return b"".join((row.head, row.link, row.tail)).replace(_MARK_BYTE, r.encode())
+    if (row.rel and links.add_rel("M" + r, row.rel)) or not row.target:
+        return row.xml.replace(_MARK_BYTE, r.encode())
     # Beyond Excel's limits: the whole relative path, so it can still be found.
+    xml = row.xml
     link = unique_text_cell("M" + r, row.text_style, row.target).encode()
-    return b"".join((row.head, link, row.tail)).replace(_MARK_BYTE, r.encode())
+    return b"".join((xml[:row.link_at], link, xml[row.link_end:])).replace(_MARK_BYTE, r.encode())
 
 
 def link_text(path: str) -> str:
@@ -216,36 +229,52 @@ def _date_head(letter: str, style: int) -> str:
     return f'<c r="{letter}{_MARK}" s="{style}"><v>'
 
 
-def _date_cell(head: str) -> Callable[[date | None], bytes]:
+def _date_cell(head: str) -> _CellCache:
     """A date cell of one column in one style, cached by day (days repeat across versions)."""
 
-    @lru_cache(maxsize=_CACHED_CELLS)
     def date_cell(value: date | None) -> bytes:
         return b"" if value is None else f"{head}{serial(value)}</v></c>".encode()
 
-    return date_cell
+    return _CellCache(date_cell)
+
+
+class _CellCache(dict):  # type: ignore[type-arg]
+    """value → its cell, made by `make` the first time (`cache[value]`: a dict look-up in C).
+    Emptied when full, so a column of unique values (ids, names) keeps memory flat."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[Any], bytes]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, value: Any) -> bytes:
+        if len(self) >= _CACHED_CELLS:
+            self.clear()
+        cell = self[value] = self.make(value)
+        return cell
 
 
 class _Cells(NamedTuple):
-    """One row style's cells, a field per column letter (the letters follow COLUMNS): functions
+    """One row style's cells, a field per column letter (the letters follow COLUMNS): caches
     from a value to its cell, or the head of a cell not worth caching (N, O, P)."""
 
-    a: Callable[[str], bytes]
-    b: Callable[[str], bytes]
-    c: Callable[[str], bytes]
-    d: Callable[[str], bytes]
-    e: Callable[[str], bytes]
-    f: Callable[[date | None], bytes]
-    g: Callable[[date | None], bytes]
-    h: Callable[[str], bytes]
-    i: Callable[[str], bytes]
-    j: Callable[[str], bytes]
-    k: Callable[[str], bytes]
-    l: Callable[[date | None], bytes]  # noqa: E741 - the column letter
-    m: Callable[[str], bytes]
+    a: _CellCache
+    b: _CellCache
+    c: _CellCache
+    d: _CellCache
+    e: _CellCache
+    f: _CellCache
+    g: _CellCache
+    h: _CellCache
+    i: _CellCache
+    j: _CellCache
+    k: _CellCache
+    l: _CellCache  # noqa: E741 - the column letter
+    m: _CellCache
     n: str
     o: str
     p: str
-    q: Callable[[str], bytes]
+    q: _CellCache
     style: int  # the row's text style
     link_style: int

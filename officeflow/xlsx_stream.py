@@ -100,6 +100,14 @@ def unique_text_cell(ref: str, style: int, value: str) -> str:
     return f'<c r="{ref}" s="{style}" t="inlineStr"><is>{inline_text(value)}</is></c>'
 
 
+def plain_ascii(value: str) -> bool:
+    """True when `inline_text(value)` is `<t>value</t>` and its display width its length: short
+    printable ASCII, no `_`, `&`, `<`, `>`, no leading or trailing space (hashes, most paths and
+    ids). A handful of checks in C, where `inline_text` and `display_width` are two calls."""
+    return (value.isascii() and value.isprintable() and len(value) * 2 <= MAX_CELL_CHARS and "_" not in value
+            and "&" not in value and "<" not in value and ">" not in value and value[:1] != " " != value[-1:])
+
+
 def inline_text(value: str) -> str:
     """A text cell's <t>: XML-safe, escaped, its leading and trailing spaces kept."""
     # Each step only when needed: most values are short, printable and plain (the register
@@ -169,12 +177,17 @@ class Links:
 
         `xml_target`: `relationship_target(target)`, when the caller has it already.
         """
-        if self.count >= MAX_LINKS_PER_SHEET or len(target) > MAX_LINK_CHARS:
+        if len(target) > MAX_LINK_CHARS:
+            return False
+        return self.add_rel(cell, _RELATIONSHIP_TAIL.format(xml_target or relationship_target(target)))
+
+    def add_rel(self, cell: str, rel: str) -> bool:
+        """`add`, given the link's `relationship_tail` (made once for every tab a row is in)."""
+        if self.count >= MAX_LINKS_PER_SHEET:
             return False
         self.count = number = self.count + 1
         self._refs.append(f'<hyperlink ref="{cell}" r:id="rId{number}"/>')
-        self._rels.append(f'<Relationship Id="rId{number}" Type="{REL}/hyperlink" '
-                          f'Target="{xml_target or relationship_target(target)}" TargetMode="External"/>')
+        self._rels.append(f'<Relationship Id="rId{number}{rel}')
         if len(self._refs) >= _ROWS_PER_WRITE:
             self._spill()
         return True
@@ -211,6 +224,18 @@ class Links:
 def relationship_target(target: str) -> str:
     """A link's Target as written in the relationships part."""
     return escape_attr(link_target(target))
+
+
+def relationship_tail(target: str) -> str:
+    """A hyperlink's relationship element after its id: `Links.add_rel` puts rId<n> before it."""
+    if _PLAIN_TARGET(target):  # most paths: nothing to escape (one regex instead of five passes)
+        return _RELATIONSHIP_TAIL.format(target)
+    return _RELATIONSHIP_TAIL.format(relationship_target(target))
+
+
+_RELATIONSHIP_TAIL = f'" Type="{REL}/hyperlink" Target="{{}}" TargetMode="External"/>'
+# No character link_target or escape_attr would change.
+_PLAIN_TARGET = re.compile("[^" + re.escape("".join(_URI_ESCAPES)) + "&]*").fullmatch
 
 
 # --- sheets and the package -------------------------------------------------------------------

@@ -8,16 +8,19 @@ for the creation time in docProps/core.xml.
 
 from __future__ import annotations
 
+import random
 import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from tempfile import TemporaryFile
 
 import pytest
 from pgcluster import pg_cluster, pg_url  # noqa: F401 - fixtures
 
+from officeflow import xlsx_spool
 from officeflow.ledger import SqliteLedger, open_ledger
 from officeflow.ledger_protocol import Event, Ledger
 from officeflow.publish import distribution_sheet, export_register_from_ledger, register_rows
@@ -31,6 +34,14 @@ from officeflow.register import (
     write_workbook,
 )
 from officeflow.settings import Workspace
+from officeflow.xlsx_spool import Spool
+from officeflow.xlsx_stream import (
+    display_width,
+    inline_text,
+    plain_ascii,
+    relationship_tail,
+    relationship_target,
+)
 
 TODAY = date(2024, 9, 1)
 DEPARTMENTS = ("客服部", "人力资源部", "质量管理部 ", "信息技术部")
@@ -124,3 +135,34 @@ def test_iter_register_gives_each_version_as_a_plain_tuple_in_the_order_of_versi
                      v.department, v.owner, v.approver, v.document_path, v.source_path, v.source_sha256,
                      v.received_at.isoformat(timespec="seconds"), v.issued_path, markings[(v.doc_id, v.version)])
                     for v in any_ledger.versions()]
+
+
+@pytest.mark.parametrize("run_bytes", [300, 1 << 30])  # many runs merged from disk; one run in memory
+def test_the_spool_gives_its_rows_by_key_and_equal_keys_in_arrival_order(
+        run_bytes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(xlsx_spool, "_RUN_BYTES", run_bytes)
+    monkeypatch.setattr(xlsx_spool, "_READ_BYTES", 37)  # rows cut across blocks
+    generator = random.Random(15)
+    added = [((date(2024, 1, 1) + timedelta(days=generator.randint(0, 20)), generator.choice("ab")), n,
+              (b"<row/>" * generator.randint(0, 90), n, "s")) for n in range(2000)]
+    with TemporaryFile() as file:
+        spool = Spool[tuple[bytes, int, str]](file)
+        for key, _, row in added:
+            spool.add(key, row)
+        assert list(spool.sort()) == [row for _, _, row in sorted(added, key=lambda item: item[:2])]
+        assert len(spool) == 2000
+
+
+def test_the_fast_paths_for_plain_text_and_link_targets_write_what_the_general_ones_do() -> None:
+    generator = random.Random(15)
+    alphabet = 'ab_&<>" \t\n#?%[]\\^`{|}/.-01流程\x01\x7f'
+    for _ in range(20_000):
+        value = "".join(generator.choice(alphabet) for _ in range(generator.randint(0, 8)))
+        if plain_ascii(value):
+            assert (inline_text(value), display_width(value)) == (f"<t>{value}</t>", len(value)), value
+        assert relationship_tail(value) == relationship_tail_general(value), value
+
+
+def relationship_tail_general(target: str) -> str:
+    return (f'" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" '
+            f'Target="{relationship_target(target)}" TargetMode="External"/>')
