@@ -107,30 +107,31 @@ class RowRenderer:
         (doc_id, name, kind_label, version, status, effective, expiry, category, department, owner, approver,
          review, document_path, source_path, sha256, received_at, reason) = values
         # Superseded and withdrawn versions stay listed but greyed out; the status cell says why.
-        c = self._muted if status in _MUTED_STATUSES else self._normal
+        (a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, style, link_style) = (  # noqa: E741 - column letters
+            self._muted if status in _MUTED_STATUSES else self._normal)
         overdue = status == STATUS_CURRENT and review is not None and _day(review) < self.today
-        head = b"".join((_ROW_OPEN, c.a[doc_id], c.b[name], c.c[kind_label], c.d[version],
-                         self._status.get(status, c.e)[status], c.f[effective], c.g[expiry], c.h[category],
-                         c.i[department], c.j[owner], c.k[approver], (self._overdue if overdue else c.l)[review]))
+        head = b"".join((_ROW_OPEN, a[doc_id], b[name], c[kind_label], d[version], self._status.get(status, e)[status],
+                         f[effective], g[expiry], h[category], i[department], j[owner], k[approver],
+                         (self._overdue if overdue else l)[review]))
         # Paths and hashes differ on every row: measured and escaped each time, not cached.
-        received = f"{c.p}{serial(received_at)}</v></c>" if received_at is not None else ""
-        unique = f"{self._unique(13, c.n, source_path)}{self._unique(14, c.o, sha256)}{received}".encode()
-        tail = b"".join((unique, c.q[reason], b"</row>"))
+        received = f"{p}{serial(received_at)}</v></c>" if received_at is not None else ""
+        unique = f"{self._unique(13, n, source_path)}{self._unique(14, o, sha256)}{received}".encode()
+        tail = b"".join((unique, q[reason], b"</row>"))
         at = len(head)
         if not document_path:
-            return RenderedRow(head + tail, at, at, "", "", c.style)
+            return _new_row(RenderedRow, (head + tail, at, at, "", "", style))
         safe = xml_safe(document_path)
         target = safe.replace("\\", "/")
         text = target.rsplit("/", 1)[-1]
         rel = relationship_tail(target) if len(target) <= MAX_LINK_CHARS else ""
         if safe == document_path:  # the usual case: the text shown is the one measured
-            link = c.m[text]
+            link = m[text]
         else:
             if measured := link_text(document_path):
                 self._measure(12, measured)
-            link = f'<c r="M{_MARK}" s="{c.link_style}" t="inlineStr"><is>{inline_text(text)}</is></c>' if text else ""
-            link = link.encode()
-        return RenderedRow(b"".join((head, link, tail)), at, at + len(link), target, rel, c.style)
+            cell = f'<c r="M{_MARK}" s="{link_style}" t="inlineStr"><is>{inline_text(text)}</is></c>' if text else ""
+            link = cell.encode()
+        return _new_row(RenderedRow, (b"".join((head, link, tail)), at, at + len(link), target, rel, style))
 
     def _unique(self, column: int, head: str, value: str) -> str:
         if not value:
@@ -149,6 +150,9 @@ class RowRenderer:
         for column in MEASURED:
             widths[column] = min(max(widths[column], self.widest[column] + 2), caps[column])
         return widths
+
+
+_new_row = tuple.__new__  # a RenderedRow without its Python-level __new__ (once per version)
 
 
 def place(links: Links, number: int, row: RenderedRow) -> bytes:
