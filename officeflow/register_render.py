@@ -43,7 +43,7 @@ MEASURED = (0, 1, 2, 3, 4, 7, 8, 9, 10, 12, 13, 14, 16)  # columns sized to thei
 _MARK = "\x00"  # never in a value (xml_safe removes it): stands for the row number
 _MARK_BYTE = b"\x00"
 _ROW_OPEN = f'<row r="{_MARK}">'.encode()
-_CACHED_CELLS = 8192  # per column and style: a few thousand documents' ids and names
+_CACHED_CELLS = 4096  # per column and style: a few thousand documents' ids and names
 
 
 class RenderedRow(NamedTuple):
