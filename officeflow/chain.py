@@ -6,7 +6,6 @@ and uses the same replay (`copies_from_events`) for `register rebuild`.
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 
@@ -76,8 +75,8 @@ def copies_from_events(events: list[dict[str, str]]) -> list[TrainingCopy]:
 def row_vs_manifest(record: VersionRecord, sealed: VersionRecord) -> list[str]:
     """The ledger row against the record its (chain-checked) manifest gives: an UPDATE shows here."""
     name = f"{record.doc_id} {record.version}"
-    differing = [_LABELS[f.name] for f in fields(VersionRecord)
-                 if f.name in _LABELS and getattr(record, f.name) != getattr(sealed, f.name)]
+    differing = [_LABELS[name] for name in VersionRecord._fields
+                 if name in _LABELS and getattr(record, name) != getattr(sealed, name)]
     return [f"{name}：台账中的{label}与发布时的清单不符（台账被改动）" for label in dict.fromkeys(differing)]
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from typing import Any
 
 import psycopg
@@ -87,7 +86,7 @@ class PgLedger(SqlLedger):
 
     @staticmethod
     def _insert_version(db: psycopg.Connection[Any], record: VersionRecord, marking: str) -> None:
-        values = asdict(record)
+        values = record._asdict()
         values["effective_date"] = record.effective_date.isoformat()
         values["received_at"] = record.received_at.isoformat(timespec="seconds")
         values["marking"] = marking

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from functools import partial
 from itertools import chain
 from pathlib import Path
@@ -113,7 +112,7 @@ class SqliteLedger(SqlLedger):
 
     @staticmethod
     def _insert_version(db: sqlite3.Connection, record: VersionRecord, marking: str) -> None:
-        values = asdict(record)
+        values = record._asdict()
         values["effective_date"] = record.effective_date.isoformat()
         values["received_at"] = record.received_at.isoformat(timespec="seconds")
         values["marking"] = marking

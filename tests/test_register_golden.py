@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import os
 import zipfile
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -83,7 +82,7 @@ def archive(documents: int) -> tuple[list[VersionRecord], list[Withdrawal], list
         if n % 29 == 0 and len(versions) > 1:  # withdrawn before it took effect: it constrains nothing
             withdrawals.append(Withdrawal(doc_id, versions[0], date(2018, 1, 1), ""))
     long_text = "超长" * 17_000  # over Excel's 32,767 characters: cut
-    records.append(replace(version_record(9999, 0, "V1.0", date(2024, 1, 1)), name=long_text))
+    records.append(version_record(9999, 0, "V1.0", date(2024, 1, 1))._replace(name=long_text))
     return records, withdrawals, copies
 
 

@@ -12,7 +12,6 @@ import random
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryFile
@@ -115,7 +114,7 @@ def any_ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledge
 def test_iter_versions_gives_the_order_of_versions(any_ledger: Ledger) -> None:
     records, _, _ = archive(60)
     # Reversed, and doc_ids whose order differs between code points and a locale's collation.
-    extra = [replace(records[0], doc_id=doc_id, document_path=f"{doc_id}.docx", source_path=f"{doc_id}.xlsx",
+    extra = [records[0]._replace(doc_id=doc_id, document_path=f"{doc_id}.docx", source_path=f"{doc_id}.xlsx",
                      manifest_path=f"{doc_id}.json", source_sha256=f"e{n:063x}", document_sha256=f"e{n:063x}")
              for n, doc_id in enumerate(("CRM-CS-2024-001", "CRMA-2024-001", "CRM2-2024-001", "crm-2024-001"))]
     any_ledger.rebuild(list(reversed(records + extra)), [], [], [], [Event("test")], {})
