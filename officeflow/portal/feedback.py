@@ -8,8 +8,8 @@ next periodic review (`officeflow feedback [DOC_ID]`, the document page).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from officeflow.ledger_protocol import Event, Ledger
 
@@ -22,8 +22,7 @@ class FeedbackError(ValueError):
     """A form that cannot be kept; the message is Chinese and says what to fix."""
 
 
-@dataclass(frozen=True)
-class Feedback:
+class Feedback(NamedTuple):
     doc_id: str
     version: str
     name: str
