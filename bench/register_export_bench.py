@@ -49,7 +49,6 @@ def fill(url: str | None, folder: Path, count: int) -> None:
     path and the marking its reading copy shows today, so the CLI's re-marking pass finds
     nothing to re-render (the steady state of a cron or quiet-spell export)."""
     from collections import defaultdict
-    from dataclasses import replace
 
     sys.path.insert(0, str(HERE))
     from register_bench import make_rows
@@ -69,7 +68,7 @@ def fill(url: str | None, folder: Path, count: int) -> None:
             row.approver, f"{doc_id}/{version}/{row.name}.docx", f"{doc_id}/{version}/source.xlsx",
             f"{doc_id}/{version}/manifest.json", f"{n:064x}", f"{n:064x}"[::-1], row.received_at,
             row.kind_label, f"records/{doc_id}/{version}.docx", f"{n:064x}"))
-    records = [replace(r, effective_date=date(2019, 1, 1).replace(year=2019 + int(r.version[1]))) for r in records]
+    records = [r._replace(effective_date=date(2019 + int(r.version[1]), 1, 1)) for r in records]
     today = date.today()
     # By doc_id, not by neighbours: one document's versions are not always adjacent in `records`
     # (grouping neighbours left a few hundred copies stale, and the CLI then tried to re-render them).
