@@ -17,8 +17,8 @@ from test_hostile import merge_bomb, with_appendix
 from test_intake import book, processing_left, zip_bomb
 from test_watcher import ROOT, check_consistent, make_workspace, watcher
 
-# 25 s in the suite; the several-minute run: OFFICEFLOW_SOAK_SECONDS=300 pytest -s tests/test_soak.py
-SOAK_SECONDS = float(os.environ.get("OFFICEFLOW_SOAK_SECONDS", "25"))
+# 15 s in the suite; the several-minute run: OFFICEFLOW_SOAK_SECONDS=300 pytest -s tests/test_soak.py
+SOAK_SECONDS = float(os.environ.get("OFFICEFLOW_SOAK_SECONDS", "15"))
 
 
 def peak_kb(pid: int) -> int:
