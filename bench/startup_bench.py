@@ -9,7 +9,11 @@ in a user's install (pip writes .pyc files; an editable install writes them on f
 each command runs once untimed first; a sandbox's PYTHONDONTWRITEBYTECODE would otherwise make
 every run compile officeflow from source.
 
-Run: python bench/startup_bench.py [--runs 15] [--src DIR]
+--instructions adds each command's instruction count under valgrind (callgrind), a figure
+that does not move with the machine's load: on a shared VM the wall-time ratios of identical
+runs differ by ±25 %.
+
+Run: python bench/startup_bench.py [--runs 15] [--src DIR] [--instructions]
 (--src puts another checkout first on PYTHONPATH, e.g. to measure a proposed change.)
 """
 
@@ -48,6 +52,14 @@ def _median_ms(argv: list[str], runs: int, env: dict[str, str], cwd: Path) -> fl
     return statistics.median(times)
 
 
+def _instructions(argv: list[str], env: dict[str, str], cwd: Path) -> int:
+    """Instructions executed by `argv` (valgrind's callgrind: deterministic for one binary and input)."""
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv], env=env,
+                          cwd=cwd, capture_output=True, text=True, check=True)
+    line = next(line for line in done.stderr.splitlines() if "Collected" in line)
+    return int(line.split()[-1])
+
+
 def _entry_point() -> list[str]:
     """The installed `officeflow` script when there is one (what a user runs), else -m."""
     script = Path(sys.executable).with_name("officeflow")
@@ -58,6 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--src", type=Path, help="checkout to put first on PYTHONPATH")
+    parser.add_argument("--instructions", action="store_true", help="also count instructions (valgrind)")
     args = parser.parse_args()
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -72,13 +85,19 @@ def main() -> None:
                        check=True, stdout=subprocess.DEVNULL)
         print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}, {os.cpu_count()} cores;"
               f" median of {args.runs} runs; entry point {Path(officeflow[0]).name}")
+        count = shutil.which("valgrind") is not None and args.instructions
         baseline = _median_ms([sys.executable, "-c", "pass"], args.runs, env, ws)
-        print(f"{'python -c pass':<36} {baseline:7.1f} ms")
+        base_ir = _instructions([sys.executable, "-c", "pass"], env, ws) if count else 0
+        print(f"{'python -c pass':<36} {baseline:7.1f} ms" + (f"   {base_ir / 1e6:5.0f} M instructions" if count else ""))
         worst = 0.0
         for label, command in COMMANDS:
             ms = _median_ms([*officeflow, "-w", str(ws), *command], args.runs, env, ws)
             worst = max(worst, ms / baseline)
-            print(f"{label:<36} {ms:7.1f} ms  {ms / baseline:5.2f}× python -c pass")
+            line = f"{label:<36} {ms:7.1f} ms  {ms / baseline:5.2f}× python -c pass"
+            if count:
+                ir = _instructions([*officeflow, "-w", str(ws), *command], env, ws)
+                line += f"   {ir / 1e6:5.0f} M instructions {ir / base_ir:5.2f}×"
+            print(line)
         verdict = "meets" if worst <= GOAL_RATIO else "misses"
         print(f"worst ratio {worst:.2f} ({verdict} the goal ≤ {GOAL_RATIO:g}×)")
 
