@@ -30,6 +30,7 @@ from officeflow.xlsx_parts import (
     ROOT_RELS,
     content_types_xml,
     core_xml,
+    escape,
     workbook_rels_xml,
 )
 from officeflow.xlsx_styles import HEADER_STYLE, NS_MAIN, XML_DECL, Styles
@@ -76,10 +77,6 @@ def xml_safe(value: str) -> str:
         value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n")
         value = _ILLEGAL_XML.sub("", value)
     return cut_utf16(value, MAX_CELL_CHARS)  # Excel counts UTF-16 units: an emoji is two
-
-
-def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def escape_attr(text: str) -> str:
