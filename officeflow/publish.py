@@ -8,7 +8,6 @@ the archive tree never says 现行有效 after its version was superseded or wit
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from functools import lru_cache
@@ -18,31 +17,21 @@ from typing import Any
 
 from officeflow.ledger_protocol import CopyMarking, Event, Ledger
 from officeflow.lifecycle import next_review_date, states_on
-from officeflow.records import Status, TrainingCopy, VersionRecord, Withdrawal
+from officeflow.records import Status, TrainingCopy, Withdrawal
 from officeflow.regenerate import refresh_markings
-from officeflow.register import RegisterRow, RowValues, TableSheet, export_register_values
-from officeflow.remark import Remarking, withdrawals_by_doc
+from officeflow.register import RowValues, TableSheet, export_register_values
+from officeflow.remark import Remarking, withdrawals_by_doc, withdrawn_days
 from officeflow.settings import Workspace
 
 _REVIEWED = (Status.CURRENT, Status.PENDING)
 
 
-def register_rows(versions: list[VersionRecord], on: date, review_months: int,
-                  withdrawals: list[Withdrawal] | None = None) -> list[RegisterRow]:
-    """One register row per archived version, with its status on the date `on`."""
-    by_doc: dict[str, list[VersionRecord]] = defaultdict(list)
-    for record in versions:
-        by_doc[record.doc_id].append(record)
-    withdrawn = withdrawals_by_doc(withdrawals or [])
-    return [RegisterRow(*values) for doc_id, records in by_doc.items()
-            for values in _document_rows(records, on, review_months, withdrawn.get(doc_id, {}))]
-
-
 def iter_register_values(source: Iterable[tuple[Any, ...]], on: date, review_months: int,
                          withdrawals: list[Withdrawal], remarking: Remarking | None = None) -> Iterator[RowValues]:
-    """`register_rows` for the ledger's own stream (`ledger.iter_register()`: plain tuples of
-    REGISTER_COLUMNS, grouped by document), as each row's values (`export_register_values`), one
-    document at a time: only that document's versions are held, no VersionRecord is built.
+    """One register row's values per version (`export_register_values`), with its status on `on`,
+    from the ledger's own stream (`ledger.iter_register()`: plain tuples of REGISTER_COLUMNS, grouped
+    by document), one document at a time: only that document's versions are held, no VersionRecord
+    is built.
     `remarking`, when given, checks each reading copy's marking on the way (officeflow.remark)."""
     withdrawn = withdrawals_by_doc(withdrawals)
     for doc_id, group in groupby(source, key=_DOC_ID):
@@ -50,7 +39,7 @@ def iter_register_values(source: Iterable[tuple[Any, ...]], on: date, review_mon
         # CopyMarking: what states_on and the re-marking check read (tuple.__new__: no Python __new__).
         copies = [_new_tuple(CopyMarking, (doc_id, r[1], _iso_day(r[5]), r[10], r[14], r[15])) for r in rows]
         gone = withdrawn.get(doc_id, {})
-        states = states_on(copies, on, {v: w.withdrawn_on for v, w in gone.items()} if gone else None)
+        states = states_on(copies, on, withdrawn_days(gone))
         if remarking is not None:
             remarking.check(copies, states, gone)
         for (_, version, name, kind, label, _, category, department, owner, approver, document, source_path,
@@ -60,34 +49,16 @@ def iter_register_values(source: Iterable[tuple[Any, ...]], on: date, review_mon
             effective = copy.effective_date
             yield (doc_id, name, label or _kind_label(kind), version, status.value, effective, state.expiry_date,
                    category, department, owner, approver,
-                   _review_date(effective, review_months) if status in _REVIEWED else None,
+                   next_review_date(effective, review_months) if status in _REVIEWED else None,
                    document, source_path, source_sha, datetime.fromisoformat(received),
                    gone[version].reason if status is Status.WITHDRAWN else "")
 
 
 _DOC_ID = itemgetter(0)
 _new_tuple = tuple.__new__
-# Effective dates and their review dates repeat across versions (a few thousand days in ten years).
+# Effective dates repeat across versions (a few thousand days in ten years); next_review_date
+# keeps its own cache.
 _iso_day = lru_cache(maxsize=8192)(date.fromisoformat)
-_review_date = lru_cache(maxsize=8192)(next_review_date)
-
-
-def _document_rows(records: list[VersionRecord], on: date, review_months: int,
-                   gone: dict[str, Withdrawal]) -> list[RowValues]:
-    """Each version's register row (in FIELDS order); the document's statuses computed once."""
-    states = states_on(records, on, {v: w.withdrawn_on for v, w in gone.items()} if gone else None)
-    rows = []
-    for r in records:
-        state = states[r.version]
-        status = state.status
-        rows.append((
-            r.doc_id, r.name, r.kind_label or _kind_label(r.kind), r.version, status.value, r.effective_date,
-            state.expiry_date, r.category, r.department, r.owner, r.approver,
-            next_review_date(r.effective_date, review_months) if status in _REVIEWED else None,
-            r.document_path, r.source_path, r.source_sha256, r.received_at,
-            gone[r.version].reason if status is Status.WITHDRAWN else "",
-        ))
-    return rows
 
 
 def _kind_label(kind: str) -> str:

@@ -39,7 +39,7 @@ def withdrawals_by_doc(withdrawals: Iterable[Withdrawal]) -> dict[str, dict[str,
 def document_markings(records: Sequence[Dated], today: date,
                       gone: dict[str, Withdrawal]) -> dict[str, Marking]:
     """version → what its reading copy must say today, for the versions of one document."""
-    states = states_on(records, today, _withdrawn_on(gone))
+    states = states_on(records, today, withdrawn_days(gone))
     return {r.version: marking_for(states[r.version], r.effective_date, gone.get(r.version)) for r in records}
 
 
@@ -66,7 +66,7 @@ def stale_markings(workspace: Workspace, ledger: Ledger, today: date) -> Marking
     for doc_id, group in groupby(ledger.iter_markings(), key=_DOC_ID):
         copies = list(group)
         gone = withdrawn.get(doc_id, {})
-        remarking.check(copies, states_on(copies, today, _withdrawn_on(gone)), gone)
+        remarking.check(copies, states_on(copies, today, withdrawn_days(gone)), gone)
     remarking.record_adopted(ledger)
     return remarking.stale
 
@@ -102,7 +102,8 @@ class Remarking:
             self.adopted = []
 
 
-def _withdrawn_on(gone: dict[str, Withdrawal]) -> dict[str, date] | None:
+def withdrawn_days(gone: dict[str, Withdrawal]) -> dict[str, date] | None:
+    """version → the day it was withdrawn, as `states_on` takes it (None: nothing withdrawn)."""
     return {v: w.withdrawn_on for v, w in gone.items()} if gone else None
 
 

@@ -22,13 +22,17 @@ from pgcluster import pg_cluster, pg_url  # noqa: F401 - fixtures
 from officeflow import xlsx_spool
 from officeflow.ledger import SqliteLedger, open_ledger
 from officeflow.ledger_protocol import Event, Ledger
-from officeflow.publish import distribution_sheet, export_register_from_ledger, register_rows
+from officeflow.lifecycle import next_review_date, states_on
+from officeflow.publish import distribution_sheet, export_register_from_ledger
 from officeflow.records import TrainingCopy, VersionRecord, Withdrawal
 from officeflow.register import (
     SHEET_ALL,
     SHEET_CURRENT,
     SHEET_REVIEW,
     STATUS_CURRENT,
+    STATUS_PENDING,
+    STATUS_WITHDRAWN,
+    RegisterRow,
     RegisterSheet,
     write_workbook,
 )
@@ -75,6 +79,28 @@ def comparable(path: Path) -> dict[str, bytes]:
     parts["docProps/core.xml"] = re.sub(rb"\d{4}-\d\d-\d\dT[\d:]+[+-]\d\d:\d\d", b"NOW",
                                         parts["docProps/core.xml"])
     return parts
+
+
+def register_rows(versions: list[VersionRecord], on: date, review_months: int,
+                  withdrawals: list[Withdrawal]) -> list[RegisterRow]:
+    """The register's rows as they were built before streaming: every version in memory."""
+    from officeflow.kinds import KINDS
+
+    gone = {(w.doc_id, w.version): w for w in withdrawals}
+    rows = []
+    for doc_id in dict.fromkeys(r.doc_id for r in versions):
+        records = [r for r in versions if r.doc_id == doc_id]
+        states = states_on(records, on, {v: w.withdrawn_on for (d, v), w in gone.items() if d == doc_id})
+        for r in records:
+            state = states[r.version]
+            reviewed = state.status.value in (STATUS_CURRENT, STATUS_PENDING)
+            rows.append(RegisterRow(
+                r.doc_id, r.name, r.kind_label or KINDS[r.kind].label, r.version, state.status.value,
+                r.effective_date, state.expiry_date, r.category, r.department, r.owner, r.approver,
+                next_review_date(r.effective_date, review_months) if reviewed else None,
+                r.document_path, r.source_path, r.source_sha256, r.received_at,
+                gone[doc_id, r.version].reason if state.status.value == STATUS_WITHDRAWN else ""))
+    return rows
 
 
 def old_export(ledger: SqliteLedger, path: Path) -> None:
