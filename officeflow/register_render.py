@@ -83,20 +83,7 @@ class RowRenderer:
 
     def _text_cell(self, column: int, head: str) -> _CellCache:
         """A text cell of one column in one style, cached by value: a value is measured when new."""
-        widest = self.widest
-
-        def text_cell(value: str) -> bytes:
-            if not value:
-                return b""
-            if plain_ascii(value):
-                if len(value) > widest[column]:
-                    widest[column] = len(value)
-                return f"{head}<t>{value}</t></is></c>".encode()
-            if (width := display_width(value)) > widest[column]:
-                widest[column] = width
-            return f"{head}{inline_text(value)}</is></c>".encode()
-
-        return _CellCache(text_cell)
+        return _CellCache(lambda value: self._unique(column, head, value).encode())
 
     def _measure(self, column: int, value: str) -> None:
         if (width := display_width(value)) > self.widest[column]:
@@ -134,6 +121,7 @@ class RowRenderer:
         return _new_row(RenderedRow, (b"".join((head, link, tail)), at, at + len(link), target, rel, style))
 
     def _unique(self, column: int, head: str, value: str) -> str:
+        """A text cell, measured for its column's width ("" for no value)."""
         if not value:
             return ""
         if plain_ascii(value):
